@@ -1,0 +1,108 @@
+/*
+ * leanpo.h — the one public C header of the leanpo native library.
+ *
+ * Shape letters used everywhere: P pairs, 2P sequences, T rows (response tokens), V vocabulary.
+ * Sequences are ordered chosen_0, rejected_0, chosen_1, rejected_1, ...; sequence s covers rows
+ * [offsets[s], offsets[s+1]). A row whose target equals ignore_index takes no part and gets a zero
+ * gradient. All math is fp32 (sequence and pair reductions in fp64); logits may be f32, bf16 or f16.
+ *
+ * Row index arithmetic is 64-bit throughout: T*V exceeds 2^31 for realistic shapes
+ * (T=16384, V=152064 is 2.5e9 elements).
+ *
+ * Errors: the functions take C types only, but they are C++ and report misuse by throwing a C++
+ * exception (leanpo::error, a std::runtime_error whose message carries file and line). The JNI
+ * glue turns it into a Java exception; callers from C++ catch it. Nothing here exits or aborts.
+ * The Java layer validates every input before calling, so these checks are a second line of defence.
+ */
+#ifndef LEANPO_H
+#define LEANPO_H
+
+#include <stdint.h>
+
+#define LEANPO_DTYPE_F32 0
+#define LEANPO_DTYPE_BF16 1
+#define LEANPO_DTYPE_F16 2
+
+#define LEANPO_OBJECTIVE_LEANPO 0
+#define LEANPO_OBJECTIVE_SIMPO 1
+#define LEANPO_OBJECTIVE_DPO 2
+#define LEANPO_OBJECTIVE_SFT 3
+
+#define LEANPO_SMOOTHING_NONE 0
+#define LEANPO_SMOOTHING_FIXED 1
+#define LEANPO_SMOOTHING_DYNAMIC 2
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- library information and settings ---- */
+const char* leanpo_version(void);
+/* Instruction set the CPU row kernels run with now: "avx2+fma+f16c" or "generic". */
+const char* leanpo_cpu_isa(void);
+/* Force an instruction set ("avx2" or "generic"); returns 1 if selected, 0 if this CPU lacks it. */
+int leanpo_cpu_select_isa(const char* name);
+/* Threads used by the CPU kernels (n < 1 means one per hardware thread). */
+void leanpo_set_num_threads(int n);
+int leanpo_get_num_threads(void);
+/* 1 when the library was built with its CUDA part (src/main/cuda). */
+int leanpo_cuda_compiled(void);
+/* Number of usable CUDA devices; 0 with no GPU, no driver or no CUDA part. Never throws. */
+int leanpo_cuda_device_count(void);
+/* A human-readable line: what the CUDA runtime reported when it was probed. */
+const char* leanpo_cuda_status(void);
+
+/* ---- CPU kernels ---- */
+
+/*
+ * Pass 1 over rows [row_begin, row_end) of logits [T, V]:
+ *   lse[t]  = log Σ_v exp(x[t,v])          logp[t] = x[t, y_t] − lse[t]
+ * One read of each row from memory (the max and the exp-sum passes reuse it from cache).
+ * Ignored rows are skipped (lse = logp = 0). Returns the first row (absolute index) holding a
+ * non-finite value (NaN or ±inf), or -1 when all rows in range are finite.
+ */
+int64_t leanpo_cpu_row_lse_target(const void* logits, int dtype, int64_t V, int64_t row_begin, int64_t row_end,
+                                  const int64_t* targets, int64_t ignore_index, float* lse, float* logp);
+
+/*
+ * Pass 2 over rows [row_begin, row_end):  grad[t,v] = w[t] · ([v = y_t] − exp(x[t,v] − lse[t]))
+ * computed in fp32 and rounded once into `dtype` (the logits' dtype). grad may equal logits
+ * (in place). Rows with w[t] = 0 (ignored rows) are written as zeros.
+ */
+void leanpo_cpu_row_grad(const void* logits, int dtype, int64_t V, int64_t row_begin, int64_t row_end,
+                         const int64_t* targets, int64_t ignore_index, const float* lse, const float* row_weight,
+                         void* grad);
+
+/* ---- per-sequence and per-pair math (host; tiny compared with the row passes) ---- */
+
+/*
+ * For sequences [seq_begin, seq_end): seq_sum = Σ logp over non-ignored rows (fp64 accumulation),
+ * seq_tokens = their count, seq_mean = seq_sum / seq_tokens (0 for an empty sequence, which the
+ * caller allows only for the rejected sequence of SFT).
+ */
+void leanpo_seq_reduce(const float* logp, const int64_t* targets, int64_t ignore_index, const int64_t* offsets,
+                       int64_t seq_begin, int64_t seq_end, float* seq_sum, float* seq_mean, int64_t* seq_tokens);
+
+/*
+ * Pair losses for pairs [pair_begin, pair_end) (chosen = sequence 2p, rejected = 2p+1):
+ *   LEANPO/SIMPO: r_s = β·mean_s, z = r_w − r_l − γ;  DPO: r_s = β·(sum_s − ref_sum_s), z = r_w − r_l
+ *   ε = none: 0 | fixed: epsilon | dynamic: epsilon·[mean_w < mean_l]
+ *   L = −(1−ε)·logσ(z) − ε·logσ(−z) − λ·mean_w;     SFT: L = −mean_w
+ * Writes the unnormalised L per pair, the rewards, ε, and seq_coef[s] = dL/dlogp_t / 1 for every
+ * response row t of sequence s, already divided by `normalizer` (N) and, for mean-based terms, n_s.
+ * ref_sum may be NULL unless objective is DPO.
+ */
+void leanpo_pair_loss(int objective, float beta, float gamma, int smoothing, float epsilon, float nll_weight,
+                      double normalizer, const float* seq_mean, const float* seq_sum, const int64_t* seq_tokens,
+                      const float* ref_sum, int64_t pair_begin, int64_t pair_end, float* pair_loss,
+                      float* reward_chosen, float* reward_rejected, float* pair_epsilon, float* seq_coef);
+
+/* row_weight[t] = seq_coef[s] for response rows t of sequences [seq_begin, seq_end), 0 for ignored rows. */
+void leanpo_row_weights(const int64_t* offsets, const float* seq_coef, const int64_t* targets, int64_t ignore_index,
+                        int64_t seq_begin, int64_t seq_end, float* row_weight);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LEANPO_H */

@@ -1,0 +1,104 @@
+package io.github.leanpo.engine;
+
+/**
+ * Checks every input before any native call (DESIGN.md §3). Each failure is an
+ * {@link IllegalArgumentException} that names the offending index and what to fix.
+ */
+final class Validation {
+    private Validation() {}
+
+    /** Validates a logits-in batch and returns its targets widened to long. */
+    static long[] logitsBatch(LogitsInput in, PairFunction f, long ignoreIndex, HostTensor grad) {
+        BatchLayout layout = in.layout();
+        long rows = layout.rows();
+        long vocab = in.vocab();
+        if (vocab < 1) {
+            throw new IllegalArgumentException("V (vocabulary size) must be >= 1, got " + vocab);
+        }
+        if (rows < 1) {
+            throw new IllegalArgumentException("the batch has no rows (seq_offsets end at 0)");
+        }
+        if (rows > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("T = " + rows + " rows is more than one call handles; split the batch");
+        }
+        long elems;
+        try {
+            elems = Math.multiplyExact(rows, vocab);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("T x V = " + rows + " x " + vocab + " overflows a 64-bit element count");
+        }
+        HostTensor logits = in.logits();
+        if (!logits.dtype().isFloating()) {
+            throw new IllegalArgumentException("logits must be f32, bf16 or f16, got " + logits.dtype());
+        }
+        if (logits.numel() < elems) {
+            throw new IllegalArgumentException("logits hold " + logits.numel() + " elements but T x V = " + rows + " x " + vocab
+                    + " needs " + elems);
+        }
+        if (grad != null) {
+            if (grad.dtype() != logits.dtype()) {
+                throw new IllegalArgumentException("grad_logits must have the logits' dtype " + logits.dtype() + ", got " + grad.dtype());
+            }
+            if (grad.numel() < elems) {
+                throw new IllegalArgumentException("grad_logits buffer holds " + grad.numel() + " elements but T x V = " + rows
+                        + " x " + vocab + " needs " + elems);
+            }
+        }
+        HostTensor tv = in.targets();
+        if (tv.dtype() != DType.I32 && tv.dtype() != DType.I64) {
+            throw new IllegalArgumentException("targets must be i32 or i64, got " + tv.dtype());
+        }
+        if (tv.numel() < rows) {
+            throw new IllegalArgumentException("targets hold " + tv.numel() + " elements but the layout covers T = " + rows + " rows");
+        }
+        long[] targets = tv.readIndices((int) rows);
+        for (int t = 0; t < targets.length; t++) {
+            long y = targets[t];
+            if (y != ignoreIndex && (y < 0 || y >= vocab)) {
+                throw new IllegalArgumentException("target at row " + t + " is " + y + ", outside [0, V=" + vocab
+                        + ") and not the ignore index " + ignoreIndex);
+            }
+        }
+        int pairs = layout.pairs();
+        for (int p = 0; p < pairs; p++) {
+            for (int side = 0; side < 2; side++) {
+                int s = 2 * p + side;
+                if (side == 1 && f.kind() == PairFunction.Kind.SFT) {
+                    continue; // SFT reads only the chosen response
+                }
+                long begin = layout.offset(s);
+                long end = layout.offset(s + 1);
+                boolean any = false;
+                for (long t = begin; t < end && !any; t++) {
+                    any = targets[(int) t] != ignoreIndex;
+                }
+                if (!any) {
+                    throw new IllegalArgumentException("pair " + p + ": the " + (side == 0 ? "chosen" : "rejected")
+                            + " response (sequence " + s + ", rows [" + begin + ", " + end + ")) has no response tokens"
+                            + (end > begin ? " (every target is the ignore index " + ignoreIndex + ")" : "")
+                            + "; drop the pair or fix its labels");
+                }
+            }
+        }
+        if (f.kind().needsReference()) {
+            HostTensor ref = in.refSum();
+            if (ref == null) {
+                throw new IllegalArgumentException(f.kind() + " needs ref_sum [2P] (reference log-prob sums per sequence)");
+            }
+            if (ref.dtype() != DType.F32) {
+                throw new IllegalArgumentException("ref_sum must be f32, got " + ref.dtype());
+            }
+            if (ref.numel() < layout.sequences()) {
+                throw new IllegalArgumentException("ref_sum holds " + ref.numel() + " values but the batch has 2P = "
+                        + layout.sequences() + " sequences");
+            }
+            float[] r = ref.readFloats(layout.sequences());
+            for (int s = 0; s < r.length; s++) {
+                if (!Float.isFinite(r[s])) {
+                    throw new IllegalArgumentException("ref_sum[" + s + "] is " + r[s] + "; reference sums must be finite");
+                }
+            }
+        }
+        return targets;
+    }
+}

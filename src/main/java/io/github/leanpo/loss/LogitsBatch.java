@@ -1,0 +1,59 @@
+package io.github.leanpo.loss;
+
+import io.github.leanpo.engine.BatchLayout;
+import io.github.leanpo.engine.HostTensor;
+import io.github.leanpo.engine.LogitsInput;
+
+/**
+ * A logits-in batch (DESIGN.md §2): logits [T, V] row-major (f32, bf16 or f16), targets [T] (i32 or
+ * i64; row t predicts targets[t], already shifted), and the explicit pair layout. DPO also needs
+ * ref_sum [2P] (f32). The batch borrows its tensors; they must stay alive and unchanged while a loss
+ * call runs.
+ */
+public final class LogitsBatch {
+    private final LogitsInput input;
+
+    private LogitsBatch(LogitsInput input) {
+        this.input = input;
+    }
+
+    /**
+     * @param logits  [T, V] (at least T·V elements)
+     * @param vocab   V
+     * @param targets [T]
+     * @param layout  which rows form which sequence and pair; T = layout.rows()
+     */
+    public static LogitsBatch of(HostTensor logits, long vocab, HostTensor targets, BatchLayout layout) {
+        return new LogitsBatch(new LogitsInput(logits, vocab, targets, layout, null));
+    }
+
+    /** Convenience for f32 Java arrays; {@code seqOffsets} as in {@link BatchLayout#fromOffsets(long[])}. */
+    public static LogitsBatch of(float[] logits, int vocab, int[] targets, long[] seqOffsets) {
+        return of(HostTensor.of(logits), vocab, HostTensor.of(targets), BatchLayout.fromOffsets(seqOffsets));
+    }
+
+    /** The same batch with reference log-prob sums [2P] (f32), which DPO needs. */
+    public LogitsBatch withRefSum(HostTensor refSum) {
+        return new LogitsBatch(new LogitsInput(input.logits(), input.vocab(), input.targets(), input.layout(), refSum));
+    }
+
+    public BatchLayout layout() {
+        return input.layout();
+    }
+
+    public long rows() {
+        return input.layout().rows();
+    }
+
+    public long vocab() {
+        return input.vocab();
+    }
+
+    public HostTensor logits() {
+        return input.logits();
+    }
+
+    LogitsInput input() {
+        return input;
+    }
+}
