@@ -1,0 +1,176 @@
+package io.github.leanpo.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.leanpo.engine.DType;
+import io.github.leanpo.oracle.Oracle;
+import io.github.leanpo.oracle.OracleConfig;
+import io.github.leanpo.oracle.OracleObjective;
+import io.github.leanpo.oracle.OracleResult;
+import io.github.leanpo.oracle.OracleSmoothing;
+import io.github.leanpo.safetensors.SafetensorsDType;
+import io.github.leanpo.safetensors.SafetensorsFile;
+import io.github.leanpo.safetensors.SafetensorsWriter;
+import io.github.leanpo.testing.Half;
+import io.github.leanpo.testing.RandomBatch;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.ShortPointer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI end to end: safetensors in and out against the oracle, and one-line errors with exit codes. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static Run cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static void assertOneLineError(Run r, int code, String contains) {
+        assertEquals(code, r.code(), "exit code; stderr: " + r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "error must be one line, got: " + r.err());
+        assertTrue(lines[0].startsWith("leanpo: ") && lines[0].contains(contains), lines[0]);
+        assertFalse(r.err().contains("\tat "), "no stack trace");
+    }
+
+    Path writeBatch(RandomBatch b, boolean withRef) throws Exception {
+        Path in = dir.resolve("batch.safetensors");
+        SafetensorsWriter w = new SafetensorsWriter();
+        if (b.dtype == DType.F32) {
+            w.addF32("logits", new long[] {b.rows, b.vocab}, b.logitsF32);
+        } else {
+            ShortPointer p = new ShortPointer(b.logits16);
+            w.add("logits", SafetensorsDType.BF16, new long[] {b.rows, b.vocab}, p);
+        }
+        w.addI64("targets", new long[] {b.rows}, b.targets);
+        w.addI64("seq_offsets", new long[] {b.offsets.length}, b.offsets);
+        if (withRef) {
+            w.addF32("ref_sum", new long[] {b.refSum.length}, b.refSum);
+        }
+        w.write(in);
+        return in;
+    }
+
+    @Test
+    void lossRoundTripMatchesOracle() throws Exception {
+        RandomBatch b = new RandomBatch(8, 97, new int[] {4, 7}, new int[] {6, 3}, DType.F32, 0.2, 2.0, -100);
+        Path in = writeBatch(b, false);
+        Path out = dir.resolve("out.safetensors");
+        Run r = cli("loss", in.toString(), "-o", out.toString(), "--json", "--nll-weight", "0.5", "--epsilon", "0.1");
+        assertEquals(0, r.code(), r.err());
+        JsonNode m = new ObjectMapper().readTree(r.out());
+        OracleResult ref = Oracle.compute(b.logitsF64, b.rows, b.vocab, b.targets, b.offsets, null,
+                OracleConfig.leanpo().withNllWeight(0.5).withSmoothing(OracleSmoothing.DYNAMIC, 0.1));
+        assertEquals(ref.loss(), m.get("loss").asDouble(), 1e-5);
+        assertEquals(2, m.get("pairs").asInt());
+        for (String k : new String[] {"rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen",
+                "logps/rejected", "smoothing/active_fraction"}) {
+            assertTrue(m.has(k), "metric " + k);
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertEquals(Arrays.asList("loss", "grad_logits", "seq_mean_logp", "seq_sum_logp", "seq_tokens", "reward_chosen",
+                    "reward_rejected", "pair_epsilon", "pair_loss"), f.tensors().keySet().stream().toList());
+            assertEquals(0, f.info("loss").rank());
+            assertEquals(ref.loss(), f.readF32("loss")[0], 1e-5);
+            float[] g = f.readF32("grad_logits");
+            for (int i = 0; i < g.length; i++) {
+                assertEquals(ref.gradLogits()[i], g[i], 2e-7 + 2e-5 * Math.abs(ref.gradLogits()[i]), "grad " + i);
+            }
+            long[] tok = f.readIndices("seq_tokens");
+            assertArrayEquals(ref.seqTokens(), tok);
+            float[] eps = f.readF32("pair_epsilon");
+            for (int p = 0; p < 2; p++) {
+                assertEquals(ref.epsilon()[p], eps[p], 1e-7);
+            }
+        }
+    }
+
+    @Test
+    void dpoBf16RoundTrip() throws Exception {
+        RandomBatch b = new RandomBatch(9, 64, new int[] {5}, new int[] {4}, DType.BF16, 0.0, 2.0, -100);
+        Path in = writeBatch(b, true);
+        Run r = cli("loss", in.toString(), "--objective", "dpo", "--beta", "0.2");
+        assertEquals(0, r.code(), r.err());
+        Path out = dir.resolve("batch.out.safetensors");
+        assertTrue(Files.exists(out), "default output name");
+        double[] ref64 = new double[b.refSum.length];
+        for (int i = 0; i < ref64.length; i++) {
+            ref64[i] = b.refSum[i];
+        }
+        OracleResult ref = Oracle.compute(b.logitsF64, b.rows, b.vocab, b.targets, b.offsets, ref64,
+                OracleConfig.leanpo().withObjective(OracleObjective.DPO).withBeta(0.2).withSmoothing(OracleSmoothing.NONE, 0));
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertEquals(SafetensorsDType.BF16, f.info("grad_logits").dtype());
+            assertEquals(ref.loss(), f.readF32("loss")[0], 1e-5);
+            try (BytePointer g = f.read("grad_logits")) {
+                ShortPointer s = new ShortPointer(g);
+                for (int i = 0; i < b.rows * b.vocab; i++) {
+                    double want = ref.gradLogits()[i];
+                    assertEquals(want, Half.bf16ToFloat(s.get(i)), 1e-7 + 8e-3 * Math.abs(want), "grad " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void errorsAreOneLine() throws Exception {
+        assertOneLineError(cli("loss", dir.resolve("missing.safetensors").toString()), 1, "no such file");
+        Path junk = dir.resolve("junk.safetensors");
+        Files.write(junk, new byte[] {1, 2, 3});
+        assertOneLineError(cli("loss", junk.toString()), 1, "junk.safetensors");
+        RandomBatch b = new RandomBatch(10, 20, new int[] {2}, new int[] {2}, DType.F32, 0.0, 1.0, -100);
+        Path in = writeBatch(b, false);
+        assertOneLineError(cli("loss", in.toString(), "--objective", "dpo"), 1, "ref_sum");
+        assertOneLineError(cli("loss", in.toString(), "--objective", "kto"), 2, "unknown --objective");
+        assertOneLineError(cli("loss", in.toString(), "--smoothing", "fixed"), 2, "--epsilon");
+        assertOneLineError(cli("loss", in.toString(), "--beta", "-1"), 2, "beta");
+        assertOneLineError(cli("loss", in.toString(), "-o", in.toString()), 2, "overwrite the input");
+        assertOneLineError(cli("loss", in.toString(), "--backend", "cuda"), 1, "CUDA");
+        assertOneLineError(cli("loss", in.toString(), "--bogus"), 2, "--bogus");
+        assertOneLineError(cli("bench", "--mode", "linear"), 2, "--mode linear");
+        assertOneLineError(cli("bench", "--T", "1"), 2, "--T");
+        // a target out of range inside the file
+        long[] bad = b.targets.clone();
+        bad[1] = 20;
+        Path in2 = dir.resolve("bad.safetensors");
+        new SafetensorsWriter().addF32("logits", new long[] {b.rows, b.vocab}, b.logitsF32).addI64("targets", new long[] {b.rows}, bad)
+                .addI64("seq_offsets", new long[] {b.offsets.length}, b.offsets).write(in2);
+        assertOneLineError(cli("loss", in2.toString()), 1, "row 1");
+    }
+
+    @Test
+    void infoAndBenchReportJson() throws Exception {
+        Run info = cli("info", "--json");
+        assertEquals(0, info.code(), info.err());
+        JsonNode i = new ObjectMapper().readTree(info.out());
+        assertTrue(i.get("native_library").asText().contains("leanpo"));
+        assertTrue(i.get("threads").asInt() >= 1);
+        assertTrue(i.has("cuda_compiled") && i.has("cuda_devices"));
+
+        Run bench = cli("bench", "--T", "64", "--V", "1000", "--pairs", "2", "--repeat", "3", "--dtype", "bf16", "--json");
+        assertEquals(0, bench.code(), bench.err());
+        JsonNode m = new ObjectMapper().readTree(bench.out());
+        assertEquals(2L * 64 * 1000 * 2, m.get("ideal_bytes").asLong());
+        assertTrue(m.get("median_s").asDouble() > 0 && m.get("min_s").asDouble() <= m.get("median_s").asDouble());
+        assertTrue(m.get("achieved_GBps").asDouble() > 0);
+        assertTrue(m.get("peak_rss_bytes").asLong() > 0);
+        assertEquals(3, m.get("times_s").size());
+    }
+}
