@@ -1,6 +1,8 @@
 // dispatch.cpp — library information, thread settings, and the run-time choice of the CPU row
 // kernels' instruction set (AVX2+FMA+F16C when the CPU has them, baseline x86-64 otherwise).
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -12,14 +14,22 @@
 #endif
 
 namespace leanpo {
+#define LEANPO_DECLARE_ISA_KERNELS                                                                                   \
+    int64_t row_lse_target(const void*, int, int64_t, int64_t, int64_t, const int64_t*, int64_t, float*, float*);    \
+    void row_grad(const void*, int, int64_t, int64_t, int64_t, const int64_t*, int64_t, const float*, const float*, \
+                  void*);                                                                                          \
+    int64_t tile_lse_merge(const float*, int64_t, int64_t, int64_t, int64_t, const float*, const int64_t*, int64_t, \
+                           float*, float*, float*);                                                                 \
+    void tile_grad(float*, int64_t, int64_t, int64_t, int64_t, const float*, const int64_t*, int64_t, const float*, \
+                   const float*);                                                                                  \
+    void convert(const void*, int, void*, int, int64_t);
 namespace avx2 {
-int64_t row_lse_target(const void*, int, int64_t, int64_t, int64_t, const int64_t*, int64_t, float*, float*);
-void row_grad(const void*, int, int64_t, int64_t, int64_t, const int64_t*, int64_t, const float*, const float*, void*);
+LEANPO_DECLARE_ISA_KERNELS
 }  // namespace avx2
 namespace generic {
-int64_t row_lse_target(const void*, int, int64_t, int64_t, int64_t, const int64_t*, int64_t, float*, float*);
-void row_grad(const void*, int, int64_t, int64_t, int64_t, const int64_t*, int64_t, const float*, const float*, void*);
+LEANPO_DECLARE_ISA_KERNELS
 }  // namespace generic
+#undef LEANPO_DECLARE_ISA_KERNELS
 
 namespace {
 bool cpu_has_avx2() {
@@ -42,6 +52,9 @@ void check_rows(const void* logits, int dtype, int64_t V, int64_t row_begin, int
 }  // namespace leanpo
 
 using namespace leanpo;
+
+// The kernels of the ISA selected now; one place decides for every entry point below.
+#define LEANPO_ISA_CALL(fn, ...) (g_use_avx2.load() ? avx2::fn(__VA_ARGS__) : generic::fn(__VA_ARGS__))
 
 extern "C" const char* leanpo_version(void) { return LEANPO_VERSION; }
 
@@ -68,8 +81,7 @@ extern "C" int64_t leanpo_cpu_row_lse_target(const void* logits, int dtype, int6
                                              const int64_t* targets, int64_t ignore_index, float* lse, float* logp) {
     check_rows(logits, dtype, V, row_begin, row_end, targets);
     LEANPO_CHECK(lse != nullptr && logp != nullptr, "null lse or logp pointer");
-    return g_use_avx2.load() ? avx2::row_lse_target(logits, dtype, V, row_begin, row_end, targets, ignore_index, lse, logp)
-                             : generic::row_lse_target(logits, dtype, V, row_begin, row_end, targets, ignore_index, lse, logp);
+    return LEANPO_ISA_CALL(row_lse_target, logits, dtype, V, row_begin, row_end, targets, ignore_index, lse, logp);
 }
 
 extern "C" void leanpo_cpu_row_grad(const void* logits, int dtype, int64_t V, int64_t row_begin, int64_t row_end,
@@ -77,8 +89,61 @@ extern "C" void leanpo_cpu_row_grad(const void* logits, int dtype, int64_t V, in
                                     void* grad) {
     check_rows(logits, dtype, V, row_begin, row_end, targets);
     LEANPO_CHECK(lse != nullptr && row_weight != nullptr && grad != nullptr, "null lse, row_weight or grad pointer");
-    if (g_use_avx2.load())
-        avx2::row_grad(logits, dtype, V, row_begin, row_end, targets, ignore_index, lse, row_weight, grad);
-    else
-        generic::row_grad(logits, dtype, V, row_begin, row_end, targets, ignore_index, lse, row_weight, grad);
+    LEANPO_ISA_CALL(row_grad, logits, dtype, V, row_begin, row_end, targets, ignore_index, lse, row_weight, grad);
+}
+
+
+extern "C" int64_t leanpo_cpu_tile_lse_merge(const float* tile, int64_t rows, int64_t cols, int64_t ld, int64_t col_begin,
+                                             const float* bias, const int64_t* targets, int64_t ignore_index, float* run_max,
+                                             float* run_sum, float* tgt_logit) {
+    LEANPO_CHECK(tile && targets && run_max && run_sum && tgt_logit, "null pointer argument");
+    LEANPO_CHECK(rows >= 0 && cols > 0 && ld >= cols && col_begin >= 0, "bad tile shape");
+    return LEANPO_ISA_CALL(tile_lse_merge, tile, rows, cols, ld, col_begin, bias, targets, ignore_index, run_max, run_sum,
+                           tgt_logit);
+}
+
+extern "C" void leanpo_cpu_lse_finish(const float* run_max, const float* run_sum, const float* tgt_logit, const int64_t* targets,
+                                      int64_t ignore_index, int64_t rows, float* lse, float* logp) {
+    LEANPO_CHECK(run_max && run_sum && tgt_logit && targets && lse && logp, "null pointer argument");
+    for (int64_t r = 0; r < rows; ++r) {
+        if (targets[r] == ignore_index) {
+            lse[r] = 0.0f;
+            logp[r] = 0.0f;
+            continue;
+        }
+        lse[r] = run_max[r] + std::log(run_sum[r]);
+        logp[r] = tgt_logit[r] - lse[r];
+    }
+}
+
+extern "C" void leanpo_cpu_tile_grad(float* tile, int64_t rows, int64_t cols, int64_t ld, int64_t col_begin, const float* bias,
+                                     const int64_t* targets, int64_t ignore_index, const float* lse, const float* row_weight) {
+    LEANPO_CHECK(tile && targets && lse && row_weight, "null pointer argument");
+    LEANPO_CHECK(rows >= 0 && cols > 0 && ld >= cols && col_begin >= 0, "bad tile shape");
+    LEANPO_ISA_CALL(tile_grad, tile, rows, cols, ld, col_begin, bias, targets, ignore_index, lse, row_weight);
+}
+
+extern "C" void leanpo_cpu_convert(const void* src, int src_dtype, void* dst, int dst_dtype, int64_t n) {
+    check_dtype(src_dtype);
+    check_dtype(dst_dtype);
+    LEANPO_CHECK(n >= 0 && (n == 0 || (src && dst)), "null pointer argument");
+    LEANPO_ISA_CALL(convert, src, src_dtype, dst, dst_dtype, n);
+}
+
+extern "C" void leanpo_cpu_gather_rows(const void* src, int64_t row_bytes, const int64_t* index, int64_t n, void* dst) {
+    LEANPO_CHECK(n == 0 || (src && index && dst), "null pointer argument");
+    const char* s = static_cast<const char*>(src);
+    char* d = static_cast<char*>(dst);
+    parallel_for(n, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(row_bytes, 1)), [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) std::memcpy(d + i * row_bytes, s + index[i] * row_bytes, static_cast<size_t>(row_bytes));
+    });
+}
+
+extern "C" void leanpo_cpu_scatter_rows(const void* src, int64_t row_bytes, const int64_t* index, int64_t n, void* dst) {
+    LEANPO_CHECK(n == 0 || (src && index && dst), "null pointer argument");
+    const char* s = static_cast<const char*>(src);
+    char* d = static_cast<char*>(dst);
+    parallel_for(n, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(row_bytes, 1)), [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) std::memcpy(d + index[i] * row_bytes, s + i * row_bytes, static_cast<size_t>(row_bytes));
+    });
 }

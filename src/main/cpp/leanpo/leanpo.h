@@ -101,6 +101,36 @@ void leanpo_pair_loss(int objective, float beta, float gamma, int smoothing, flo
 void leanpo_row_weights(const int64_t* offsets, const float* seq_coef, const int64_t* targets, int64_t ignore_index,
                         int64_t seq_begin, int64_t seq_end, float* row_weight);
 
+/* ---- fused-linear head: fp32 tiles of x = h·Wᵀ (+ b), never a [T, V] buffer ---- */
+
+/*
+ * Merges a tile's rows into the running log-sum-exp of each row. The tile holds rows × cols fp32
+ * values for vocabulary columns [col_begin, col_begin + cols) with leading dimension ld; bias (may be
+ * NULL) is the whole [V] bias. run_max starts at -inf and run_sum at 0; tgt_logit[r] receives
+ * x[r, targets[r]] (+ bias) when the target falls in this tile. Ignored rows are skipped. Returns the
+ * first tile row with a non-finite value, or -1.
+ */
+int64_t leanpo_cpu_tile_lse_merge(const float* tile, int64_t rows, int64_t cols, int64_t ld, int64_t col_begin,
+                                  const float* bias, const int64_t* targets, int64_t ignore_index, float* run_max,
+                                  float* run_sum, float* tgt_logit);
+
+/* lse = run_max + log(run_sum), logp = tgt_logit − lse, for rows [0, rows); 0 for ignored rows. */
+void leanpo_cpu_lse_finish(const float* run_max, const float* run_sum, const float* tgt_logit, const int64_t* targets,
+                           int64_t ignore_index, int64_t rows, float* lse, float* logp);
+
+/* In place over a tile: x ← w[r]·([col = y_r] − exp(x + b − lse[r])), fp32. Ignored rows become 0. */
+void leanpo_cpu_tile_grad(float* tile, int64_t rows, int64_t cols, int64_t ld, int64_t col_begin, const float* bias,
+                          const int64_t* targets, int64_t ignore_index, const float* lse, const float* row_weight);
+
+/* dst[i] = src[i] for i < n, converting between f32, bf16 and f16 (round to nearest even). */
+void leanpo_cpu_convert(const void* src, int src_dtype, void* dst, int dst_dtype, int64_t n);
+
+/* dst row i = src row index[i] (row_bytes each), for i < n. */
+void leanpo_cpu_gather_rows(const void* src, int64_t row_bytes, const int64_t* index, int64_t n, void* dst);
+
+/* dst row index[i] = src row i (row_bytes each), for i < n; other dst rows are left as they are. */
+void leanpo_cpu_scatter_rows(const void* src, int64_t row_bytes, const int64_t* index, int64_t n, void* dst);
+
 #ifdef __cplusplus
 }
 #endif

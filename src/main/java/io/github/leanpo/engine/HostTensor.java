@@ -210,4 +210,67 @@ public final class HostTensor {
         String kind = array != null ? array.getClass().getSimpleName() : owner.getClass().getSimpleName();
         return "HostTensor[" + dtype + " x " + numel + ", " + kind + "]";
     }
+
+    /**
+     * Native memory holding this view's data: the view itself when it already is native memory, or a
+     * native copy of a Java array (allocated in the caller's current {@link org.bytedeco.javacpp.PointerScope}).
+     * Native BLAS cannot read a Java array without a copy, so this is the one copy the boundary forces.
+     */
+    HostTensor nativeView() {
+        if (array == null) {
+            return this;
+        }
+        long bytes = numel * dtype.byteSize();
+        org.bytedeco.javacpp.BytePointer copy = new org.bytedeco.javacpp.BytePointer(bytes);
+        if (array instanceof float[] a) {
+            new FloatPointer(copy).put(a);
+        } else if (array instanceof short[] a) {
+            new org.bytedeco.javacpp.ShortPointer(copy).put(a);
+        } else if (array instanceof int[] a) {
+            new IntPointer(copy).put(a);
+        } else if (array instanceof long[] a) {
+            new LongPointer(copy).put(a);
+        }
+        return new HostTensor(dtype, numel, null, copy, copy.address());
+    }
+
+    /** Native scratch of this view's dtype and size, whose contents go back with {@link #copyBackTo}; the view itself if native. */
+    HostTensor nativeStaging() {
+        if (array == null) {
+            return this;
+        }
+        org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(numel * dtype.byteSize());
+        return new HostTensor(dtype, numel, null, p, p.address());
+    }
+
+    /** Copies a staging view made by {@link #nativeStaging()} (or {@link #nativeView()}) back into this view's array. */
+    void copyBackTo(HostTensor staging) {
+        if (staging == this || array == null) {
+            return;
+        }
+        if (array instanceof float[] a) {
+            new FloatPointer(staging.at(0)).get(a);
+        } else if (array instanceof short[] a) {
+            new org.bytedeco.javacpp.ShortPointer(staging.at(0)).get(a);
+        } else {
+            throw new IllegalStateException("only float or 16-bit outputs are staged");
+        }
+    }
+
+    /** A raw pointer at element {@code elem} of a native view. */
+    RawPointer at(long elem) {
+        if (array != null) {
+            throw new IllegalStateException("a Java array has no stable native address; use nativeView() first");
+        }
+        return RawPointer.ofAddress(address + elem * dtype.byteSize(), (numel - elem) * dtype.byteSize());
+    }
+
+    /** An fp32 pointer at element {@code elem} of a native F32 view. */
+    FloatPointer f32At(long elem) {
+        if (dtype != DType.F32) {
+            throw new IllegalStateException("expected an f32 view, got " + dtype);
+        }
+        long n = numel - elem;
+        return new FloatPointer(at(elem)).capacity(n).limit(n);
+    }
 }

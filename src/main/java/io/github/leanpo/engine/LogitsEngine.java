@@ -1,8 +1,6 @@
 package io.github.leanpo.engine;
 
 import java.lang.ref.Reference;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
@@ -57,78 +55,43 @@ public final class LogitsEngine {
     public EngineResult run(LogitsInput in, PairFunction f, long ignoreIndex, double normalizer, HostTensor grad) {
         BatchLayout layout = in.layout();
         long[] targets = Validation.logitsBatch(in, f, ignoreIndex, grad);
-        int pairs = layout.pairs();
-        int seqs = layout.sequences();
-        int rows = targets.length;
-        long vocab = in.vocab();
-        double n = normalizer > 0 ? normalizer : pairs;
-        if (!Double.isFinite(n)) {
-            throw new IllegalArgumentException("normalizer must be finite, got " + normalizer);
-        }
-        float[] ref = f.kind().needsReference() ? in.refSum().readFloats(seqs) : null;
+        double n = PairState.normalizer(normalizer, layout.pairs());
+        float[] ref = f.kind().needsReference() ? in.refSum().readFloats(layout.sequences()) : null;
         boolean inPlace = grad != null && grad.sameStorage(in.logits());
-        int[] chunkStarts = chunkPairs(layout, vocab * in.logits().dtype().byteSize());
+        int[] chunkStarts = chunkPairs(layout, in.vocab() * in.logits().dtype().byteSize());
 
         try (PointerScope scope = new PointerScope()) {
-            LongPointer tgt = new LongPointer(targets);
-            LongPointer off = new LongPointer(layout.offsets());
-            FloatPointer lse = new FloatPointer(rows);
-            FloatPointer logp = new FloatPointer(rows);
-            FloatPointer weight = new FloatPointer(rows);
-            FloatPointer seqSum = new FloatPointer(seqs);
-            FloatPointer seqMean = new FloatPointer(seqs);
-            LongPointer seqTokens = new LongPointer(seqs);
-            FloatPointer seqCoef = new FloatPointer(seqs);
-            FloatPointer pairLoss = new FloatPointer(pairs);
-            FloatPointer rewardC = new FloatPointer(pairs);
-            FloatPointer rewardR = new FloatPointer(pairs);
-            FloatPointer pairEps = new FloatPointer(pairs);
-            FloatPointer refPtr = ref != null ? new FloatPointer(ref) : null;
-
+            PairState st = new PairState(targets, layout, ref);
             if (inPlace) {
                 for (int c = 0; c + 1 < chunkStarts.length; c++) {
-                    pass1(in, layout, chunkStarts[c], chunkStarts[c + 1], tgt, ignoreIndex, lse, logp);
+                    pass1(in, st, chunkStarts[c], chunkStarts[c + 1], ignoreIndex);
                 }
             }
             for (int c = 0; c + 1 < chunkStarts.length; c++) {
                 int p0 = chunkStarts[c];
                 int p1 = chunkStarts[c + 1];
                 if (!inPlace) {
-                    pass1(in, layout, p0, p1, tgt, ignoreIndex, lse, logp);
+                    pass1(in, st, p0, p1, ignoreIndex);
                 }
-                backend.seqReduce(logp, tgt, ignoreIndex, off, 2L * p0, 2L * p1, seqSum, seqMean, seqTokens);
-                backend.pairLoss(f, n, seqMean, seqSum, seqTokens, refPtr, p0, p1, pairLoss, rewardC, rewardR, pairEps, seqCoef);
+                st.finishPairs(backend, f, n, ignoreIndex, p0, p1, grad != null);
                 if (grad != null) {
-                    backend.rowWeights(off, seqCoef, tgt, ignoreIndex, 2L * p0, 2L * p1, weight);
-                    backend.rowGrad(in.logits(), vocab, layout.offset(2 * p0), layout.offset(2 * p1), tgt, ignoreIndex, lse,
-                            weight, grad);
+                    backend.rowGrad(in.logits(), in.vocab(), layout.offset(2 * p0), layout.offset(2 * p1), st.targets, ignoreIndex,
+                            st.lse, st.weight, grad);
                 }
             }
-            float[] pl = get(pairLoss, pairs);
-            double total = 0;
-            for (float v : pl) {
-                total += v;
-            }
-            long[] tok = new long[seqs];
-            seqTokens.get(tok);
-            return new EngineResult(total / n, n, get(seqMean, seqs), get(seqSum, seqs), tok, pl, get(rewardC, pairs),
-                    get(rewardR, pairs), get(pairEps, pairs));
+            return st.result(n);
         } finally {
             Reference.reachabilityFence(in);
             Reference.reachabilityFence(grad);
         }
     }
 
-    private void pass1(LogitsInput in, BatchLayout layout, int p0, int p1, LongPointer tgt, long ignoreIndex,
-                       FloatPointer lse, FloatPointer logp) {
-        long r0 = layout.offset(2 * p0);
-        long r1 = layout.offset(2 * p1);
-        long bad = backend.rowLseTarget(in.logits(), in.vocab(), r0, r1, tgt, ignoreIndex, lse, logp);
+    private void pass1(LogitsInput in, PairState st, int p0, int p1, long ignoreIndex) {
+        long r0 = st.layout.offset(2 * p0);
+        long r1 = st.layout.offset(2 * p1);
+        long bad = backend.rowLseTarget(in.logits(), in.vocab(), r0, r1, st.targets, ignoreIndex, st.lse, st.logp);
         if (bad >= 0) {
-            int seq = layout.sequenceOfRow(bad);
-            throw new IllegalArgumentException("logits row " + bad + " (pair " + (seq / 2) + ", "
-                    + (seq % 2 == 0 ? "chosen" : "rejected") + " response) holds a non-finite value (NaN or infinity); "
-                    + "check the model's forward pass or lower the learning rate");
+            throw st.nonFinite(bad, "check the model's forward pass or lower the learning rate");
         }
     }
 
@@ -148,11 +111,5 @@ public final class LogitsEngine {
         }
         starts[count++] = pairs;
         return java.util.Arrays.copyOf(starts, count);
-    }
-
-    private static float[] get(FloatPointer p, int n) {
-        float[] out = new float[n];
-        p.get(out);
-        return out;
     }
 }

@@ -44,7 +44,12 @@ final class Validation {
                         + " x " + vocab + " needs " + elems);
             }
         }
-        HostTensor tv = in.targets();
+        return pairsAndTargets(in.targets(), layout, vocab, f, ignoreIndex, in.refSum());
+    }
+
+    /** Targets within [0, V) or the ignore index, a response token in every scored sequence, and DPO's ref_sum. */
+    static long[] pairsAndTargets(HostTensor tv, BatchLayout layout, long vocab, PairFunction f, long ignoreIndex, HostTensor refSum) {
+        long rows = layout.rows();
         if (tv.dtype() != DType.I32 && tv.dtype() != DType.I64) {
             throw new IllegalArgumentException("targets must be i32 or i64, got " + tv.dtype());
         }
@@ -81,7 +86,7 @@ final class Validation {
             }
         }
         if (f.kind().needsReference()) {
-            HostTensor ref = in.refSum();
+            HostTensor ref = refSum;
             if (ref == null) {
                 throw new IllegalArgumentException(f.kind() + " needs ref_sum [2P] (reference log-prob sums per sequence)");
             }
@@ -100,5 +105,87 @@ final class Validation {
             }
         }
         return targets;
+    }
+
+    /** Validates a fused-linear batch and its gradient outputs; returns the targets widened to long. */
+    static long[] linearBatch(LinearInput in, PairFunction f, long ignoreIndex, LinearGrads grads) {
+        BatchLayout layout = in.layout();
+        long rows = layout.rows();
+        long d = in.hiddenSize();
+        long vocab = in.vocab();
+        if (d < 1 || vocab < 1) {
+            throw new IllegalArgumentException("d (hidden size) and V (vocabulary size) must be >= 1, got d=" + d + ", V=" + vocab);
+        }
+        if (vocab > Integer.MAX_VALUE || d > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("V and d must fit a 32-bit BLAS dimension, got V=" + vocab + ", d=" + d);
+        }
+        if (rows < 1) {
+            throw new IllegalArgumentException("the batch has no rows (seq_offsets end at 0)");
+        }
+        if (rows > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("T = " + rows + " rows is more than one call handles; split the batch");
+        }
+        long hElems = elems(rows, d, "T x d");
+        long wElems = elems(vocab, d, "V x d");
+        floating(in.hidden(), "hidden");
+        floating(in.weight(), "weight");
+        atLeast(in.hidden(), hElems, "hidden", "T x d = " + rows + " x " + d);
+        atLeast(in.weight(), wElems, "weight", "V x d = " + vocab + " x " + d);
+        if (in.bias() != null) {
+            if (in.bias().dtype() != DType.F32 && in.bias().dtype() != in.weight().dtype()) {
+                throw new IllegalArgumentException("bias must be f32 or the weight's dtype " + in.weight().dtype() + ", got " + in.bias().dtype());
+            }
+            atLeast(in.bias(), vocab, "bias", "V = " + vocab);
+        }
+        if (grads != null) {
+            if (grads.hidden() != null) {
+                if (grads.hidden().dtype() != in.hidden().dtype()) {
+                    throw new IllegalArgumentException("grad_hidden must have the hidden states' dtype " + in.hidden().dtype()
+                            + ", got " + grads.hidden().dtype());
+                }
+                atLeast(grads.hidden(), hElems, "grad_hidden buffer", "T x d = " + rows + " x " + d);
+            }
+            if (grads.weight() != null) {
+                outputType(grads.weight(), in.weight().dtype(), grads.accumulate(), "grad_weight");
+                atLeast(grads.weight(), wElems, "grad_weight buffer", "V x d = " + vocab + " x " + d);
+            }
+            if (grads.bias() != null) {
+                if (in.bias() == null) {
+                    throw new IllegalArgumentException("grad_bias was given but the batch has no bias");
+                }
+                outputType(grads.bias(), in.bias().dtype(), grads.accumulate(), "grad_bias");
+                atLeast(grads.bias(), vocab, "grad_bias buffer", "V = " + vocab);
+            }
+        }
+        return pairsAndTargets(in.targets(), layout, vocab, f, ignoreIndex, in.refSum());
+    }
+
+    private static long elems(long a, long b, String what) {
+        try {
+            return Math.multiplyExact(a, b);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(what + " = " + a + " x " + b + " overflows a 64-bit element count");
+        }
+    }
+
+    private static void floating(HostTensor t, String name) {
+        if (!t.dtype().isFloating()) {
+            throw new IllegalArgumentException(name + " must be f32, bf16 or f16, got " + t.dtype());
+        }
+    }
+
+    private static void atLeast(HostTensor t, long need, String name, String shape) {
+        if (t.numel() < need) {
+            throw new IllegalArgumentException(name + " holds " + t.numel() + " elements but " + shape + " needs " + need);
+        }
+    }
+
+    private static void outputType(HostTensor g, DType input, boolean accumulate, String name) {
+        if (accumulate && g.dtype() != DType.F32) {
+            throw new IllegalArgumentException(name + " must be f32 to accumulate into it, got " + g.dtype());
+        }
+        if (g.dtype() != DType.F32 && g.dtype() != input) {
+            throw new IllegalArgumentException(name + " must be f32 or " + input + ", got " + g.dtype());
+        }
     }
 }

@@ -3,6 +3,9 @@ package io.github.leanpo.loss;
 import io.github.leanpo.engine.Backend;
 import io.github.leanpo.engine.CpuBackend;
 import io.github.leanpo.engine.HostTensor;
+import io.github.leanpo.engine.LinearEngine;
+import io.github.leanpo.engine.LinearGrads;
+import io.github.leanpo.engine.LinearOptions;
 import io.github.leanpo.engine.LogitsEngine;
 
 /**
@@ -20,12 +23,14 @@ public final class LeanPoLoss implements AutoCloseable {
     private final LossConfig config;
     private final Backend backend;
     private final LogitsEngine engine;
+    private final LinearEngine linear;
     private volatile boolean closed;
 
-    private LeanPoLoss(LossConfig config, Backend backend) {
+    private LeanPoLoss(LossConfig config, Backend backend, LinearOptions linearOptions) {
         this.config = config;
         this.backend = backend;
         this.engine = new LogitsEngine(backend, LogitsEngine.DEFAULT_CHUNK_BYTES);
+        this.linear = new LinearEngine(backend, linearOptions);
     }
 
     /** A loss on the automatically chosen backend. */
@@ -38,6 +43,14 @@ public final class LeanPoLoss implements AutoCloseable {
      * @throws IllegalStateException when the requested backend is not available here, saying why
      */
     public static LeanPoLoss create(LossConfig config, BackendChoice choice, int threads) {
+        return create(config, choice, threads, null);
+    }
+
+    /**
+     * @param linearOptions chunk and tile sizes of the fused-linear head, or null to choose them from V
+     * @throws IllegalStateException when the requested backend is not available here, saying why
+     */
+    public static LeanPoLoss create(LossConfig config, BackendChoice choice, int threads, LinearOptions linearOptions) {
         if (config == null || choice == null) {
             throw new IllegalArgumentException("config and backend choice must be given");
         }
@@ -47,7 +60,7 @@ public final class LeanPoLoss implements AutoCloseable {
             case CUDA -> throw new IllegalStateException(
                     "the CUDA backend is not available in this version of leanpo; use --backend cpu (or auto)");
         };
-        return new LeanPoLoss(config, backend);
+        return new LeanPoLoss(config, backend, linearOptions);
     }
 
     public LossConfig config() {
@@ -77,10 +90,34 @@ public final class LeanPoLoss implements AutoCloseable {
         return run(batch, gradLogits);
     }
 
-    private LossResult run(LogitsBatch batch, HostTensor grad) {
+    /** Loss and metrics of a fused-linear batch; no gradient. */
+    public LossResult forward(LinearBatch batch) {
+        return forwardBackward(batch, LinearGrads.none());
+    }
+
+    /**
+     * Loss, metrics, and the gradients {@code grads} asks for (grad_hidden [T, d], grad_weight [V, d],
+     * grad_bias [V]), without a [T, V] buffer. grad_weight and grad_bias accumulate in fp32; with
+     * {@code grads.accumulate()} they are added into the caller's f32 buffers.
+     *
+     * @throws IllegalArgumentException for invalid input (naming the offending index) or non-finite logits
+     */
+    public LossResult forwardBackward(LinearBatch batch, LinearGrads grads) {
+        checkOpen();
+        if (batch == null) {
+            throw new IllegalArgumentException("batch must be given");
+        }
+        return new LossResult(linear.run(batch.input(), config.pairFunction(), config.ignoreIndex(), config.normalizer(), grads));
+    }
+
+    private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("this LeanPoLoss is closed");
         }
+    }
+
+    private LossResult run(LogitsBatch batch, HostTensor grad) {
+        checkOpen();
         if (batch == null) {
             throw new IllegalArgumentException("batch must be given");
         }

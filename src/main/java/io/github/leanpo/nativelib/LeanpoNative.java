@@ -123,4 +123,32 @@ public final class LeanpoNative {
             @Cast("const int64_t*") LongPointer offsets, @Const FloatPointer seqCoef,
             @Cast("const int64_t*") LongPointer targets, @Cast("int64_t") long ignoreIndex, @Cast("int64_t") long seqBegin,
             @Cast("int64_t") long seqEnd, FloatPointer rowWeight);
+
+    // ---- fused-linear tiles ----
+
+    public static native @Cast("int64_t") long leanpo_cpu_tile_lse_merge(
+            @Const FloatPointer tile, @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("int64_t") long ld,
+            @Cast("int64_t") long colBegin, @Const FloatPointer bias, @Cast("const int64_t*") LongPointer targets,
+            @Cast("int64_t") long ignoreIndex, FloatPointer runMax, FloatPointer runSum, FloatPointer tgtLogit);
+
+    public static native void leanpo_cpu_lse_finish(
+            @Const FloatPointer runMax, @Const FloatPointer runSum, @Const FloatPointer tgtLogit,
+            @Cast("const int64_t*") LongPointer targets, @Cast("int64_t") long ignoreIndex, @Cast("int64_t") long rows,
+            FloatPointer lse, FloatPointer logp);
+
+    public static native void leanpo_cpu_tile_grad(
+            FloatPointer tile, @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("int64_t") long ld,
+            @Cast("int64_t") long colBegin, @Const FloatPointer bias, @Cast("const int64_t*") LongPointer targets,
+            @Cast("int64_t") long ignoreIndex, @Const FloatPointer lse, @Const FloatPointer rowWeight);
+
+    public static native void leanpo_cpu_convert(@Const Pointer src, int srcDtype, Pointer dst, int dstDtype,
+                                                 @Cast("int64_t") long n);
+
+    public static native void leanpo_cpu_gather_rows(@Const Pointer src, @Cast("int64_t") long rowBytes,
+                                                     @Cast("const int64_t*") LongPointer index, @Cast("int64_t") long n,
+                                                     Pointer dst);
+
+    public static native void leanpo_cpu_scatter_rows(@Const Pointer src, @Cast("int64_t") long rowBytes,
+                                                      @Cast("const int64_t*") LongPointer index, @Cast("int64_t") long n,
+                                                      Pointer dst);
 }

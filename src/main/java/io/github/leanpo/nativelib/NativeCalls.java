@@ -189,6 +189,61 @@ public final class NativeCalls {
         }
     }
 
+    /** See {@code leanpo_cpu_tile_lse_merge}; returns the first non-finite tile row or -1. */
+    public static long tileLseMerge(FloatPointer tile, long rows, long cols, long ld, long colBegin, FloatPointer bias,
+                                    LongPointer targets, long ignoreIndex, FloatPointer runMax, FloatPointer runSum,
+                                    FloatPointer tgtLogit) {
+        try {
+            return LeanpoNative.leanpo_cpu_tile_lse_merge(tile, rows, cols, ld, colBegin, bias, targets, ignoreIndex, runMax, runSum,
+                    tgtLogit);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    public static void lseFinish(FloatPointer runMax, FloatPointer runSum, FloatPointer tgtLogit, LongPointer targets,
+                                 long ignoreIndex, long rows, FloatPointer lse, FloatPointer logp) {
+        try {
+            LeanpoNative.leanpo_cpu_lse_finish(runMax, runSum, tgtLogit, targets, ignoreIndex, rows, lse, logp);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    public static void tileGrad(FloatPointer tile, long rows, long cols, long ld, long colBegin, FloatPointer bias,
+                                LongPointer targets, long ignoreIndex, FloatPointer lse, FloatPointer rowWeight) {
+        try {
+            LeanpoNative.leanpo_cpu_tile_grad(tile, rows, cols, ld, colBegin, bias, targets, ignoreIndex, lse, rowWeight);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    /** Converts {@code n} elements between the floating dtype codes (f32 0, bf16 1, f16 2). */
+    public static void convert(Pointer src, int srcDtype, Pointer dst, int dstDtype, long n) {
+        try {
+            LeanpoNative.leanpo_cpu_convert(src, srcDtype, dst, dstDtype, n);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    public static void gatherRows(Pointer src, long rowBytes, LongPointer index, long n, Pointer dst) {
+        try {
+            LeanpoNative.leanpo_cpu_gather_rows(src, rowBytes, index, n, dst);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    public static void scatterRows(Pointer src, long rowBytes, LongPointer index, long n, Pointer dst) {
+        try {
+            LeanpoNative.leanpo_cpu_scatter_rows(src, rowBytes, index, n, dst);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
     private static RuntimeException translate(RuntimeException e) {
         if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
             return e;
