@@ -3,8 +3,10 @@ package io.github.leanpo.cli;
 import io.github.leanpo.engine.BatchLayout;
 import io.github.leanpo.engine.DType;
 import io.github.leanpo.engine.HostTensor;
+import io.github.leanpo.engine.LinearGrads;
 import io.github.leanpo.loss.BackendChoice;
 import io.github.leanpo.loss.LeanPoLoss;
+import io.github.leanpo.loss.LinearBatch;
 import io.github.leanpo.loss.LogitsBatch;
 import io.github.leanpo.loss.LossConfig;
 import io.github.leanpo.loss.LossResult;
@@ -35,9 +37,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code leanpo loss}: one forward+backward over a safetensors file, written to another, so anyone can
  * cross-check leanpo against a PyTorch dump (DESIGN.md §2).
  *
- * <p>Input keys: {@code logits} [T, V] (F32, BF16 or F16), {@code targets} [T] (I32 or I64),
+ * <p>Input keys: {@code logits} [T, V] (F32, BF16 or F16) or, for the fused-linear head, {@code hidden} [T, d],
+ * {@code weight} [V, d] and optionally {@code bias} [V]; {@code targets} [T] (I32 or I64),
  * {@code seq_offsets} [2P+1] (I64 or I32), and for DPO {@code ref_sum} [2P] (F32). Output keys:
- * {@code loss} (scalar F32), {@code grad_logits} [T, V] (the logits' dtype), {@code seq_mean_logp},
+ * {@code loss} (scalar F32), {@code grad_logits} [T, V] (the logits' dtype) or {@code grad_hidden},
+ * {@code grad_weight}[, {@code grad_bias}] (their inputs' dtypes), {@code seq_mean_logp},
  * {@code seq_sum_logp} [2P] (F32), {@code seq_tokens} [2P] (I64), {@code reward_chosen},
  * {@code reward_rejected}, {@code pair_epsilon}, {@code pair_loss} [P] (F32).
  */
@@ -47,7 +51,7 @@ final class LossCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "INPUT", description = "safetensors file with logits, targets, seq_offsets[, ref_sum]")
+    @Parameters(index = "0", paramLabel = "INPUT", description = "safetensors file with logits (or hidden, weight[, bias]), targets, seq_offsets[, ref_sum]")
     Path input;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE",
@@ -97,20 +101,26 @@ final class LossCommand implements Callable<Integer> {
         }
         try (PointerScope scope = new PointerScope();
              SafetensorsFile in = SafetensorsFile.open(input)) {
-            if (in.tensors().containsKey("hidden") || in.tensors().containsKey("weight")) {
-                throw new IllegalArgumentException(input + " holds hidden/weight (fused-linear mode), which this version does not "
-                        + "support yet; give logits instead");
+            boolean linear = in.tensors().containsKey("hidden") || in.tensors().containsKey("weight");
+            long rows;
+            long vocab;
+            if (linear) {
+                SafetensorsFile.TensorInfo hi = in.info("hidden");
+                SafetensorsFile.TensorInfo wi = in.info("weight");
+                if (hi.rank() != 2 || wi.rank() != 2 || hi.shape()[1] != wi.shape()[1]) {
+                    throw new IllegalArgumentException("hidden must be [T, d] and weight [V, d] with the same d, got "
+                            + Arrays.toString(hi.shape()) + " and " + Arrays.toString(wi.shape()));
+                }
+                rows = hi.shape()[0];
+                vocab = wi.shape()[0];
+            } else {
+                SafetensorsFile.TensorInfo li = in.info("logits");
+                if (li.rank() != 2) {
+                    throw new IllegalArgumentException("logits must be [T, V], got shape " + Arrays.toString(li.shape()));
+                }
+                rows = li.shape()[0];
+                vocab = li.shape()[1];
             }
-            SafetensorsFile.TensorInfo li = in.info("logits");
-            if (li.rank() != 2) {
-                throw new IllegalArgumentException("logits must be [T, V], got shape " + Arrays.toString(li.shape()));
-            }
-            DType dt = engineDType(li.dtype(), "logits");
-            if (!dt.isFloating()) {
-                throw new IllegalArgumentException("logits must be F32, BF16 or F16, got " + li.dtype());
-            }
-            long rows = li.shape()[0];
-            long vocab = li.shape()[1];
             SafetensorsFile.TensorInfo ti = in.info("targets");
             if (ti.rank() != 1 || ti.shape()[0] != rows) {
                 throw new IllegalArgumentException("targets must be [T] = [" + rows + "], got shape " + Arrays.toString(ti.shape()));
@@ -122,34 +132,44 @@ final class LossCommand implements Callable<Integer> {
             }
             BatchLayout layout = BatchLayout.fromOffsets(in.readIndices("seq_offsets"));
             if (layout.rows() != rows) {
-                throw new IllegalArgumentException("seq_offsets end at " + layout.rows() + " but logits have T = " + rows + " rows");
+                throw new IllegalArgumentException("seq_offsets end at " + layout.rows() + " but the input has T = " + rows + " rows");
             }
-            // The gradient is written in place over our own copy of the logits: one T×V buffer in all.
-            BytePointer x = in.read("logits");
-            HostTensor logits = HostTensor.of(x, dt, li.numel());
-            LogitsBatch batch = LogitsBatch.of(logits, vocab, HostTensor.of(targets), layout);
+            HostTensor refSum = null;
             if (cfg.objective() == Objective.DPO) {
                 SafetensorsFile.TensorInfo ri = in.info("ref_sum");
                 if (ri.rank() != 1 || ri.shape()[0] != layout.sequences()) {
                     throw new IllegalArgumentException("ref_sum must be [2P] = [" + layout.sequences() + "], got shape "
                             + Arrays.toString(ri.shape()));
                 }
-                batch = batch.withRefSum(HostTensor.of(in.readF32("ref_sum")));
+                refSum = HostTensor.of(in.readF32("ref_sum"));
             }
+            SafetensorsWriter w = new SafetensorsWriter()
+                    .metadata("producer", "leanpo loss")
+                    .metadata("objective", cfg.objective().name().toLowerCase(Locale.ROOT));
             LossResult r;
             String backendName;
             try (LeanPoLoss loss = LeanPoLoss.create(cfg, choice, threads)) {
-                r = loss.forwardBackward(batch, logits);
                 backendName = loss.backendName();
+                if (linear) {
+                    r = runLinear(in, loss, targets, layout, refSum, vocab, w);
+                } else {
+                    // The gradient is written in place over our own copy of the logits: one T×V buffer in all.
+                    SafetensorsFile.TensorInfo li = in.info("logits");
+                    DType dt = floating(li, "logits");
+                    BytePointer x = in.read("logits");
+                    HostTensor logits = HostTensor.of(x, dt, li.numel());
+                    LogitsBatch batch = LogitsBatch.of(logits, vocab, HostTensor.of(targets), layout);
+                    if (refSum != null) {
+                        batch = batch.withRefSum(refSum);
+                    }
+                    r = loss.forwardBackward(batch, logits);
+                    w.addF32("loss", new long[0], new float[] {(float) r.loss()});
+                    w.add("grad_logits", li.dtype(), li.shape(), x);
+                }
             }
             long p = layout.pairs();
             long s = layout.sequences();
-            new SafetensorsWriter()
-                    .metadata("producer", "leanpo loss")
-                    .metadata("objective", cfg.objective().name().toLowerCase(Locale.ROOT))
-                    .addF32("loss", new long[0], new float[] {(float) r.loss()})
-                    .add("grad_logits", li.dtype(), li.shape(), x)
-                    .addF32("seq_mean_logp", new long[] {s}, r.seqMeanLogp())
+            w.addF32("seq_mean_logp", new long[] {s}, r.seqMeanLogp())
                     .addF32("seq_sum_logp", new long[] {s}, r.seqSumLogp())
                     .addI64("seq_tokens", new long[] {s}, r.seqTokens())
                     .addF32("reward_chosen", new long[] {p}, r.rewardChosen())
@@ -221,6 +241,51 @@ final class LossCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /** Fused-linear mode: hidden [T, d], weight [V, d], optional bias [V] in; grad_hidden, grad_weight, grad_bias out. */
+    private static LossResult runLinear(SafetensorsFile in, LeanPoLoss loss, long[] targets, BatchLayout layout, HostTensor refSum,
+                                        long vocab, SafetensorsWriter w) throws IOException {
+        SafetensorsFile.TensorInfo hi = in.info("hidden");
+        SafetensorsFile.TensorInfo wi = in.info("weight");
+        long d = hi.shape()[1];
+        DType ht = floating(hi, "hidden");
+        DType wt = floating(wi, "weight");
+        HostTensor hidden = HostTensor.of(in.read("hidden"), ht, hi.numel());
+        HostTensor weight = HostTensor.of(in.read("weight"), wt, wi.numel());
+        HostTensor bias = null;
+        SafetensorsFile.TensorInfo bi = in.tensors().get("bias");
+        BytePointer gb = null;
+        if (bi != null) {
+            if (bi.rank() != 1 || bi.shape()[0] != vocab) {
+                throw new IllegalArgumentException("bias must be [V] = [" + vocab + "], got shape " + Arrays.toString(bi.shape()));
+            }
+            bias = HostTensor.of(in.read("bias"), floating(bi, "bias"), vocab);
+            gb = new BytePointer(vocab * bias.dtype().byteSize());
+        }
+        BytePointer gh = new BytePointer(hi.numel() * ht.byteSize());
+        BytePointer gw = new BytePointer(wi.numel() * wt.byteSize());
+        LinearBatch batch = LinearBatch.of(hidden, weight, bias, d, vocab, HostTensor.of(targets), layout);
+        if (refSum != null) {
+            batch = batch.withRefSum(refSum);
+        }
+        LossResult r = loss.forwardBackward(batch, new LinearGrads(HostTensor.of(gh, ht, hi.numel()), HostTensor.of(gw, wt, wi.numel()),
+                bias != null ? HostTensor.of(gb, bias.dtype(), vocab) : null, false));
+        w.addF32("loss", new long[0], new float[] {(float) r.loss()});
+        w.add("grad_hidden", hi.dtype(), hi.shape(), gh);
+        w.add("grad_weight", wi.dtype(), wi.shape(), gw);
+        if (bi != null) {
+            w.add("grad_bias", bi.dtype(), bi.shape(), gb);
+        }
+        return r;
+    }
+
+    private static DType floating(SafetensorsFile.TensorInfo t, String what) {
+        DType dt = engineDType(t.dtype(), what);
+        if (!dt.isFloating()) {
+            throw new IllegalArgumentException(what + " must be F32, BF16 or F16, got " + t.dtype());
+        }
+        return dt;
     }
 
     static Path defaultOutput(Path in) {

@@ -130,6 +130,51 @@ class CliTest {
     }
 
     @Test
+    void fusedLinearRoundTripMatchesOracle() throws Exception {
+        java.util.Random r = new java.util.Random(12);
+        int t = 9, d = 5, v = 23;
+        long[] offsets = {0, 3, 5, 7, 9};
+        long[] targets = new long[t];
+        float[] h = new float[t * d];
+        float[] w = new float[v * d];
+        float[] b = new float[v];
+        for (int i = 0; i < t; i++) {
+            targets[i] = i == 4 ? -100 : r.nextInt(v);
+        }
+        for (float[] a : new float[][] {h, w, b}) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) r.nextGaussian();
+            }
+        }
+        Path in = dir.resolve("linear.safetensors");
+        new SafetensorsWriter().addF32("hidden", new long[] {t, d}, h).addF32("weight", new long[] {v, d}, w).addF32("bias", new long[] {v}, b)
+                .addI64("targets", new long[] {t}, targets).addI64("seq_offsets", new long[] {5}, offsets).write(in);
+        Path out = dir.resolve("linear.out.safetensors");
+        Run run = cli("loss", in.toString(), "-o", out.toString());
+        assertEquals(0, run.code(), run.err());
+        var ref = Oracle.computeLinear(toD(h), toD(w), toD(b), t, d, v, targets, offsets, null, OracleConfig.leanpo());
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertTrue(!f.tensors().containsKey("grad_logits"));
+            assertEquals(ref.logitsResult().loss(), f.readF32("loss")[0], 1e-5);
+            float[][] got = {f.readF32("grad_hidden"), f.readF32("grad_weight"), f.readF32("grad_bias")};
+            double[][] want = {ref.gradHidden(), ref.gradWeight(), ref.gradBias()};
+            for (int k = 0; k < 3; k++) {
+                for (int i = 0; i < want[k].length; i++) {
+                    assertEquals(want[k][i], got[k][i], 1e-6 + 1e-4 * Math.abs(want[k][i]), "gradient " + k + " element " + i);
+                }
+            }
+        }
+    }
+
+    static double[] toD(float[] a) {
+        double[] o = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            o[i] = a[i];
+        }
+        return o;
+    }
+
+    @Test
     void errorsAreOneLine() throws Exception {
         assertOneLineError(cli("loss", dir.resolve("missing.safetensors").toString()), 1, "no such file");
         Path junk = dir.resolve("junk.safetensors");
@@ -144,7 +189,7 @@ class CliTest {
         assertOneLineError(cli("loss", in.toString(), "-o", in.toString()), 2, "overwrite the input");
         assertOneLineError(cli("loss", in.toString(), "--backend", "cuda"), 1, "CUDA");
         assertOneLineError(cli("loss", in.toString(), "--bogus"), 2, "--bogus");
-        assertOneLineError(cli("bench", "--mode", "linear"), 2, "--mode linear");
+        assertOneLineError(cli("bench", "--mode", "quadratic"), 2, "--mode quadratic");
         assertOneLineError(cli("bench", "--T", "1"), 2, "--T");
         // a target out of range inside the file
         long[] bad = b.targets.clone();
@@ -172,5 +217,12 @@ class CliTest {
         assertTrue(m.get("achieved_GBps").asDouble() > 0);
         assertTrue(m.get("peak_rss_bytes").asLong() > 0);
         assertEquals(3, m.get("times_s").size());
+
+        Run lin = cli("bench", "--mode", "linear", "--T", "64", "--V", "500", "--d", "32", "--pairs", "2", "--repeat", "1", "--json");
+        assertEquals(0, lin.code(), lin.err());
+        JsonNode l = new ObjectMapper().readTree(lin.out());
+        assertEquals(6.0 * 64 * 32 * 500, l.get("useful_flops").asDouble(), 1e-3);
+        assertTrue(l.get("useful_GFLOPs").asDouble() > 0 && l.get("sgemm_GFLOPs").asDouble() > 0);
+        assertTrue(l.get("fraction_of_sgemm").asDouble() > 0);
     }
 }
