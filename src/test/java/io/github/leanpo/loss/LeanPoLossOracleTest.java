@@ -144,6 +144,29 @@ class LeanPoLossOracleTest {
         return Stream.of("generic", "avx2");
     }
 
+    /** Rows whose later blocks jump far above the running max (the kernel must re-shift, not overflow). */
+    @org.junit.jupiter.api.Test
+    void largeJumpsAcrossRowBlocks() {
+        for (DType d : new DType[] {DType.F32, DType.BF16}) {
+            RandomBatch b = new RandomBatch(31, 6000, new int[] {3}, new int[] {2}, d, 0.0, 1.0, -100);
+            for (int row = 0; row < b.rows; row++) {
+                for (int v = 2048 * (1 + row % 2); v < b.vocab; v++) { // +95 from the second or third block on
+                    int i = row * b.vocab + v;
+                    if (d == DType.F32) {
+                        b.logitsF32[i] += 95f;
+                        b.logitsF64[i] = b.logitsF32[i];
+                    } else {
+                        b.logits16[i] = io.github.leanpo.testing.Half.toBf16(io.github.leanpo.testing.Half.bf16ToFloat(b.logits16[i]) + 95f);
+                        b.logitsF64[i] = io.github.leanpo.testing.Half.bf16ToFloat(b.logits16[i]);
+                    }
+                }
+            }
+            // SFT keeps the gradient large whatever the rewards do, so the gradient check has teeth here
+            compare(b, LossConfig.sft(), OracleConfig.leanpo().withObjective(OracleObjective.SFT).withBeta(1.0)
+                    .withSmoothing(OracleSmoothing.NONE, 0), d.name().toLowerCase() + " jumps");
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void sftWithEmptyRejectedAndSingleRow() {
         RandomBatch b = new RandomBatch(5, 40, new int[] {1}, new int[] {0}, DType.F32, 0.0, 2.0, -100);
