@@ -148,9 +148,12 @@ final class BenchCommand implements Callable<Integer> {
                 }, () -> last[0] = loss.forwardBackward(batch, grad));
                 long ideal = 2 * elems * dt.byteSize();
                 double median = median(times);
+                double copy = copyBandwidth(Math.min(ideal / 2, 512L << 20));
                 m.put("in_place", inPlace);
                 m.put("ideal_bytes", ideal);
                 m.put("achieved_GBps", ideal / median / 1e9);
+                m.put("copy_GBps", copy / 1e9);
+                m.put("fraction_of_copy", ideal / median / copy);
             } else {
                 long d = hiddenSize;
                 Pointer h = random(dt, rows * d, 2f, 0x2545F4914F6CDD1DL);
@@ -196,8 +199,9 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  forward+backward: median %.4f s, min %.4f s over %d runs%n", (double) m.get("median_s"),
                 (double) m.get("min_s"), repeat);
         if (m.containsKey("ideal_bytes")) {
-            out.printf(Locale.ROOT, "  ideal bytes %.3f GB (read logits once, write grads once) -> %.2f GB/s%n",
-                    (long) m.get("ideal_bytes") / 1e9, (double) m.get("achieved_GBps"));
+            out.printf(Locale.ROOT, "  ideal bytes %.3f GB (read logits once, write grads once) -> %.2f GB/s; memory copy %.2f GB/s (%.0f%%)%n",
+                    (long) m.get("ideal_bytes") / 1e9, (double) m.get("achieved_GBps"), (double) m.get("copy_GBps"),
+                    100 * (double) m.get("fraction_of_copy"));
         } else {
             out.printf(Locale.ROOT, "  useful 6·T·d·V = %.1f GFLOP -> %.1f GFLOP/s; OpenBLAS sgemm on the same shapes %.1f GFLOP/s (%.0f%%)%n",
                     (double) m.get("useful_flops") / 1e9, (double) m.get("useful_GFLOPs"), (double) m.get("sgemm_GFLOPs"),
@@ -246,6 +250,30 @@ final class BenchCommand implements Callable<Integer> {
                 t[rep] = (System.nanoTime() - t0) / 1e9;
             }
             return 6.0 * c * d * vocab / median(t);
+        }
+    }
+
+    /**
+     * The memory ceiling for the logits head: a plain copy of {@code bytes} (at least 4× the last-level cache, so it
+     * runs from memory), counted as bytes read plus bytes written, median of 5.
+     */
+    static double copyBandwidth(long bytes) {
+        bytes = Math.max(bytes, 128L << 20);
+        try (PointerScope scope = new PointerScope()) {
+            org.bytedeco.javacpp.BytePointer src = new org.bytedeco.javacpp.BytePointer(bytes);
+            org.bytedeco.javacpp.BytePointer dst = new org.bytedeco.javacpp.BytePointer(bytes);
+            Pointer.memset(src, 1, bytes);
+            Pointer.memset(dst, 2, bytes);
+            double[] t = new double[5];
+            for (int i = -1; i < t.length; i++) {
+                long t0 = System.nanoTime();
+                Pointer.memcpy(dst, src, bytes);
+                long t1 = System.nanoTime();
+                if (i >= 0) {
+                    t[i] = (t1 - t0) / 1e9;
+                }
+            }
+            return 2.0 * bytes / median(t);
         }
     }
 
