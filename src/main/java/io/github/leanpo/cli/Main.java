@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "leanpo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "LeanPO preference alignment for video language models on the JVM.",
-        subcommands = {LossCommand.class, BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {LossCommand.class, BenchCommand.class, InfoCommand.class, PairsCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
