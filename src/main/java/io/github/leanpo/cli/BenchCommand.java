@@ -108,18 +108,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         try (PointerScope scope = new PointerScope();
              LeanPoLoss loss = LeanPoLoss.create(LossConfig.leanpo(), choice, threads, opts)) {
-            long[] targets = new long[(int) rows];
-            long state = 0x9E3779B97F4A7C15L;
-            for (int t = 0; t < targets.length; t++) {
-                state = xorshift(state);
-                targets[t] = Math.floorMod(state, vocab);
-            }
-            HostTensor tgt = HostTensor.of(new LongPointer(targets), DType.I64, rows);
-            long[] offsets = new long[2 * pairs + 1];
-            for (int s = 0; s <= 2 * pairs; s++) {
-                offsets[s] = rows * s / (2L * pairs);
-            }
-            BatchLayout layout = BatchLayout.fromOffsets(offsets);
+            HostTensor tgt = HostTensor.of(new LongPointer(BenchInputs.targets(rows, vocab, 7)), DType.I64, rows);
+            BatchLayout layout = BatchLayout.fromOffsets(BenchInputs.pairOffsets(rows, pairs));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("mode", mode);
             m.put("backend", loss.backendName());
@@ -136,13 +126,13 @@ final class BenchCommand implements Callable<Integer> {
             LossResult[] last = new LossResult[1];
             if (!linear) {
                 long elems = Math.multiplyExact(rows, vocab);
-                Pointer x = random(dt, elems, 4f, 0x2545F4914F6CDD1DL);
-                Pointer g = inPlace ? x : alloc(dt, elems);
+                Pointer x = BenchInputs.random(dt, elems, 4f, 0x2545F4914F6CDD1DL);
+                Pointer g = inPlace ? x : BenchInputs.alloc(dt, elems);
                 LogitsBatch batch = LogitsBatch.of(HostTensor.of(x, dt, elems), vocab, tgt, layout);
                 HostTensor grad = HostTensor.of(g, dt, elems);
                 times = time(() -> {
                     if (inPlace) {
-                        fill(x, dt, elems, 4f, 0x2545F4914F6CDD1DL); // the previous run overwrote the logits (untimed)
+                        BenchInputs.fill(x, dt, elems, 4f, 0x2545F4914F6CDD1DL); // the previous run overwrote the logits (untimed)
                     }
                     return null;
                 }, () -> last[0] = loss.forwardBackward(batch, grad));
@@ -156,9 +146,9 @@ final class BenchCommand implements Callable<Integer> {
                 m.put("fraction_of_copy", ideal / median / copy);
             } else {
                 long d = hiddenSize;
-                Pointer h = random(dt, rows * d, 2f, 0x2545F4914F6CDD1DL);
-                Pointer w = random(dt, vocab * d, (float) (4 / Math.sqrt(d)), 0x1234567887654321L);
-                Pointer gh = alloc(dt, rows * d);
+                Pointer h = BenchInputs.random(dt, rows * d, 2f, 0x2545F4914F6CDD1DL);
+                Pointer w = BenchInputs.random(dt, vocab * d, (float) (4 / Math.sqrt(d)), 0x1234567887654321L);
+                Pointer gh = BenchInputs.alloc(dt, rows * d);
                 FloatPointer gw = new FloatPointer(vocab * d);
                 LinearBatch batch = LinearBatch.of(HostTensor.of(h, dt, rows * d), HostTensor.of(w, dt, vocab * d), null, d, vocab, tgt, layout);
                 LinearGrads grads = new LinearGrads(HostTensor.of(gh, dt, rows * d), HostTensor.of(gw, DType.F32, vocab * d), null, false);
@@ -232,8 +222,8 @@ final class BenchCommand implements Callable<Integer> {
      */
     private static double sgemmRate(long c, long d, long vocab, long tile) {
         try (PointerScope scope = new PointerScope()) {
-            FloatPointer h = (FloatPointer) random(DType.F32, c * d, 1f, 7);
-            FloatPointer w = (FloatPointer) random(DType.F32, vocab * d, 1f, 11);
+            FloatPointer h = (FloatPointer) BenchInputs.random(DType.F32, c * d, 1f, 7);
+            FloatPointer w = (FloatPointer) BenchInputs.random(DType.F32, vocab * d, 1f, 11);
             FloatPointer x = new FloatPointer(c * tile);
             FloatPointer dh = new FloatPointer(c * d);
             FloatPointer dw = new FloatPointer(vocab * d);
@@ -282,58 +272,5 @@ final class BenchCommand implements Callable<Integer> {
         Arrays.sort(s);
         int n = s.length;
         return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-    }
-
-    private static Pointer alloc(DType dt, long n) {
-        return dt == DType.F32 ? new FloatPointer(n) : new ShortPointer(n);
-    }
-
-    private static Pointer random(DType dt, long n, float scale, long seed) {
-        Pointer p = alloc(dt, n);
-        fill(p, dt, n, scale, seed);
-        return p;
-    }
-
-    /** Values in (−scale, scale) with a triangular distribution, fast enough for billions of elements. */
-    private static void fill(Pointer p, DType dt, long n, float scale, long seed) {
-        int block = 1 << 16;
-        float[] f = new float[block];
-        short[] s = new short[block];
-        long state = seed | 1;
-        FloatPointer f32 = dt == DType.F32 ? new FloatPointer(p) : null;
-        ShortPointer s16 = dt == DType.F32 ? null : new ShortPointer(p);
-        for (long i = 0; i < n; i += block) {
-            int len = (int) Math.min(block, n - i);
-            for (int j = 0; j < len; j++) {
-                state = xorshift(state);
-                f[j] = scale * (((state >>> 40) * 0x1p-24f) + (((state >>> 16) & 0xFFFFFF) * 0x1p-24f) - 1f);
-            }
-            if (dt == DType.F32) {
-                f32.position(i).put(f, 0, len);
-            } else {
-                for (int j = 0; j < len; j++) {
-                    s[j] = dt == DType.BF16 ? (short) (Float.floatToRawIntBits(f[j]) >>> 16) : toF16Truncated(f[j]);
-                }
-                s16.position(i).put(s, 0, len);
-            }
-        }
-    }
-
-    /** f16 by truncation, enough for benchmark inputs of a few units. */
-    private static short toF16Truncated(float f) {
-        int b = Float.floatToRawIntBits(f);
-        int sign = (b >>> 16) & 0x8000;
-        int exp = ((b >>> 23) & 0xFF) - 127 + 15;
-        if (exp <= 0) {
-            return (short) sign;
-        }
-        return (short) (sign | (exp << 10) | ((b >>> 13) & 0x3FF));
-    }
-
-    private static long xorshift(long s) {
-        s ^= s << 13;
-        s ^= s >>> 7;
-        s ^= s << 17;
-        return s;
     }
 }

@@ -1,12 +1,11 @@
 package io.github.leanpo.bench;
 
+import io.github.leanpo.cli.BenchInputs;
 import io.github.leanpo.engine.BatchLayout;
 import io.github.leanpo.engine.DType;
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.ShortPointer;
 
-/** Random benchmark inputs in native memory, and the shape strings the benchmarks take as parameters. */
+/** Benchmark inputs (the same generator as {@code leanpo bench}) and the shape strings the benchmarks take as parameters. */
 public final class Data {
     private Data() {}
 
@@ -21,76 +20,22 @@ public final class Data {
     }
 
     public static Pointer alloc(DType dt, long n) {
-        return dt == DType.F32 ? new FloatPointer(n) : new ShortPointer(n);
+        return BenchInputs.alloc(dt, n);
     }
 
-    /** Values in (−scale, scale), triangular; bf16/f16 by truncation. */
     public static Pointer random(DType dt, long n, float scale, long seed) {
-        Pointer p = alloc(dt, n);
-        int block = 1 << 16;
-        float[] f = new float[block];
-        short[] s = new short[block];
-        long state = seed | 1;
-        FloatPointer f32 = dt == DType.F32 ? new FloatPointer(p) : null;
-        ShortPointer s16 = dt == DType.F32 ? null : new ShortPointer(p);
-        for (long i = 0; i < n; i += block) {
-            int len = (int) Math.min(block, n - i);
-            for (int j = 0; j < len; j++) {
-                state = next(state);
-                f[j] = scale * (((state >>> 40) * 0x1p-24f) + (((state >>> 16) & 0xFFFFFF) * 0x1p-24f) - 1f);
-            }
-            if (f32 != null) {
-                f32.position(i).put(f, 0, len);
-            } else {
-                for (int j = 0; j < len; j++) {
-                    int b = Float.floatToRawIntBits(f[j]);
-                    s[j] = dt == DType.BF16 ? (short) (b >>> 16) : toF16(b);
-                }
-                s16.position(i).put(s, 0, len);
-            }
-        }
-        return p;
+        return BenchInputs.random(dt, n, scale, seed);
     }
 
     public static float[] randomArray(int n, float scale, long seed) {
-        float[] a = new float[n];
-        long state = seed | 1;
-        for (int j = 0; j < n; j++) {
-            state = next(state);
-            a[j] = scale * (((state >>> 40) * 0x1p-24f) + (((state >>> 16) & 0xFFFFFF) * 0x1p-24f) - 1f);
-        }
-        return a;
+        return BenchInputs.randomArray(n, scale, seed);
     }
 
     public static long[] targets(long rows, long vocab, long seed) {
-        long[] t = new long[(int) rows];
-        long state = seed | 1;
-        for (int i = 0; i < t.length; i++) {
-            state = next(state);
-            t[i] = Math.floorMod(state, vocab);
-        }
-        return t;
+        return BenchInputs.targets(rows, vocab, seed);
     }
 
-    /** P pairs of (nearly) equal length over T rows. */
     public static BatchLayout layout(long rows, int pairs) {
-        long[] off = new long[2 * pairs + 1];
-        for (int s = 0; s <= 2 * pairs; s++) {
-            off[s] = rows * s / (2L * pairs);
-        }
-        return BatchLayout.fromOffsets(off);
-    }
-
-    private static short toF16(int b) {
-        int sign = (b >>> 16) & 0x8000;
-        int exp = ((b >>> 23) & 0xFF) - 127 + 15;
-        return exp <= 0 ? (short) sign : (short) (sign | (exp << 10) | ((b >>> 13) & 0x3FF));
-    }
-
-    private static long next(long s) {
-        s ^= s << 13;
-        s ^= s >>> 7;
-        s ^= s << 17;
-        return s;
+        return BatchLayout.fromOffsets(BenchInputs.pairOffsets(rows, pairs));
     }
 }
