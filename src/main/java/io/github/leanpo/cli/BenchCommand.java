@@ -138,6 +138,7 @@ final class BenchCommand implements Callable<Integer> {
                 }, () -> last[0] = loss.forwardBackward(batch, grad));
                 long ideal = 2 * elems * dt.byteSize();
                 double median = median(times);
+                m.put("peak_rss_bytes", ProcStatus.peakRssBytes()); // before the ceiling's own buffers
                 double copy = copyBandwidth(Math.min(ideal / 2, 512L << 20));
                 m.put("in_place", inPlace);
                 m.put("ideal_bytes", ideal);
@@ -155,6 +156,7 @@ final class BenchCommand implements Callable<Integer> {
                 times = time(() -> null, () -> last[0] = loss.forwardBackward(batch, grads));
                 double useful = 6.0 * rows * d * vocab;
                 double median = median(times);
+                m.put("peak_rss_bytes", ProcStatus.peakRssBytes()); // before the ceiling's own buffers
                 LinearOptions used = opts != null ? opts : LinearOptions.defaults(vocab);
                 double sgemm = sgemmRate(Math.min(used.chunkRows(), rows), d, vocab, Math.min(used.vocabTile(), vocab));
                 m.put("useful_flops", useful);
@@ -171,7 +173,6 @@ final class BenchCommand implements Callable<Integer> {
             m.put("median_s", median(times));
             m.put("min_s", sorted[0]);
             m.put("times_s", times);
-            m.put("peak_rss_bytes", ProcStatus.peakRssBytes());
             m.put("loss", last[0].loss());
             print(m);
             return 0;
