@@ -11,7 +11,6 @@ import io.github.leanpo.loss.LinearBatch;
 import io.github.leanpo.loss.LogitsBatch;
 import io.github.leanpo.loss.LossConfig;
 import io.github.leanpo.loss.LossResult;
-import io.github.leanpo.nativelib.Blas;
 import io.github.leanpo.nativelib.NativeCalls;
 import java.io.PrintWriter;
 import java.util.Arrays;
@@ -219,7 +218,7 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * The ceiling for the fused-linear head: the rate of exactly the three fp32 products it is made of for one chunk of
      * {@code c} rows over the whole vocabulary in tiles (X = H·Wᵀ, dH = G·W, dW += Gᵀ·H), median of three runs (the head's
-     * time is a median too, so the ratio compares like with like).
+     * time is a median too, so the ratio compares like with like), after one warm-up run.
      */
     private static double sgemmRate(long c, long d, long vocab, long tile) {
         try (PointerScope scope = new PointerScope()) {
@@ -229,16 +228,12 @@ final class BenchCommand implements Callable<Integer> {
             FloatPointer dh = new FloatPointer(c * d);
             FloatPointer dw = new FloatPointer(vocab * d);
             double[] t = new double[3];
-            for (int rep = 0; rep < 3; rep++) {
+            for (int rep = -1; rep < t.length; rep++) { // rep -1 warms up OpenBLAS's threads and buffers
                 long t0 = System.nanoTime();
-                for (long v0 = 0; v0 < vocab; v0 += tile) {
-                    long n = Math.min(tile, vocab - v0);
-                    FloatPointer wt = new FloatPointer(w).position(v0 * d);
-                    Blas.sgemm(false, true, c, n, d, 1f, h, d, wt, d, 0f, x, tile);
-                    Blas.sgemm(false, false, c, d, n, 1f, x, tile, wt, d, v0 == 0 ? 0f : 1f, dh, d);
-                    Blas.sgemm(true, false, n, d, c, 1f, x, tile, h, d, 1f, new FloatPointer(dw).position(v0 * d), d);
+                BenchInputs.headProducts(h, w, x, dh, dw, c, d, vocab, c, tile);
+                if (rep >= 0) {
+                    t[rep] = (System.nanoTime() - t0) / 1e9;
                 }
-                t[rep] = (System.nanoTime() - t0) / 1e9;
             }
             return 6.0 * c * d * vocab / median(t);
         }

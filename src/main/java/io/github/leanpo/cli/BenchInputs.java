@@ -81,6 +81,28 @@ public final class BenchInputs {
         return off;
     }
 
+    /**
+     * The fused-linear head's three fp32 products without its row kernels — X = H·Wᵀ, dH = G·W,
+     * dW += Gᵀ·H — over {@code rows} rows of {@code h} [rows, d] in chunks of {@code chunk} rows and
+     * vocabulary tiles of {@code tile} columns ({@code x} holds chunk × tile floats): 6·rows·d·V flops,
+     * the ceiling the head is measured against.
+     */
+    public static void headProducts(FloatPointer h, FloatPointer w, FloatPointer x, FloatPointer dh, FloatPointer dw, long rows,
+                                    long d, long vocab, long chunk, long tile) {
+        for (long r0 = 0; r0 < rows; r0 += chunk) {
+            long c = Math.min(chunk, rows - r0);
+            FloatPointer hc = new FloatPointer(h).position(r0 * d);
+            FloatPointer dhc = new FloatPointer(dh).position(r0 * d);
+            for (long v0 = 0; v0 < vocab; v0 += tile) {
+                long n = Math.min(tile, vocab - v0);
+                FloatPointer wt = new FloatPointer(w).position(v0 * d);
+                io.github.leanpo.nativelib.Blas.sgemm(false, true, c, n, d, 1f, hc, d, wt, d, 0f, x, tile);
+                io.github.leanpo.nativelib.Blas.sgemm(false, false, c, d, n, 1f, x, tile, wt, d, v0 == 0 ? 0f : 1f, dhc, d);
+                io.github.leanpo.nativelib.Blas.sgemm(true, false, n, d, c, 1f, x, tile, hc, d, 1f, new FloatPointer(dw).position(v0 * d), d);
+            }
+        }
+    }
+
     private static float value(long state, float scale) {
         return scale * (((state >>> 40) * 0x1p-24f) + (((state >>> 16) & 0xFFFFFF) * 0x1p-24f) - 1f);
     }

@@ -88,18 +88,7 @@ public class CeilingBench {
 
     @Benchmark
     public FloatPointer sgemm() {
-        for (long r0 = 0; r0 < t; r0 += chunk) {
-            long rows = Math.min(chunk, t - r0);
-            FloatPointer hc = new FloatPointer(h).position(r0 * d);
-            FloatPointer dhc = new FloatPointer(dh).position(r0 * d);
-            for (long v0 = 0; v0 < v; v0 += tile) {
-                long n = Math.min(tile, v - v0);
-                FloatPointer wt = new FloatPointer(w).position(v0 * d);
-                Blas.sgemm(false, true, rows, n, d, 1f, hc, d, wt, d, 0f, x, tile);
-                Blas.sgemm(false, false, rows, d, n, 1f, x, tile, wt, d, v0 == 0 ? 0f : 1f, dhc, d);
-                Blas.sgemm(true, false, n, d, rows, 1f, x, tile, hc, d, 1f, new FloatPointer(dw).position(v0 * d), d);
-            }
-        }
+        io.github.leanpo.cli.BenchInputs.headProducts(h, w, x, dh, dw, t, d, v, chunk, tile);
         return dw;
     }
 }
