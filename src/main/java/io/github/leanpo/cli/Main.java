@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "leanpo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "LeanPO preference alignment for video language models on the JVM.",
-        subcommands = {LossCommand.class, BenchCommand.class, InfoCommand.class, PairsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {LossCommand.class, BenchCommand.class, InfoCommand.class, PairsCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -34,6 +34,10 @@ public final class Main {
             return cl.execute(args);
         } catch (OutOfMemoryError e) {
             err.println("leanpo: out of memory (" + e.getMessage() + "); give the JVM more with LEANPO_JAVA_OPTS=-Xmx8g or use a smaller shape");
+            return 1;
+        } catch (LinkageError e) {
+            err.println("leanpo: a native library could not be loaded (" + e.getMessage() + "); rebuild with 'mvn package' or check that the "
+                    + "platform jars for " + System.getProperty("os.name") + "/" + System.getProperty("os.arch") + " are on the class path");
             return 1;
         }
     }
