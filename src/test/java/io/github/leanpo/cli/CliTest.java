@@ -1,5 +1,6 @@
 package io.github.leanpo.cli;
 
+import io.github.leanpo.testing.CliRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,21 +34,12 @@ class CliTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
-    static void assertOneLineError(Run r, int code, String contains) {
-        assertEquals(code, r.code(), "exit code; stderr: " + r.err());
-        String[] lines = r.err().strip().split("\n");
-        assertEquals(1, lines.length, "error must be one line, got: " + r.err());
-        assertTrue(lines[0].startsWith("leanpo: ") && lines[0].contains(contains), lines[0]);
-        assertFalse(r.err().contains("\tat "), "no stack trace");
+    static void assertOneLineError(CliRun r, int code, String contains) {
+        r.assertOneLineError(code, contains);
     }
 
     Path writeBatch(RandomBatch b, boolean withRef) throws Exception {
@@ -73,7 +65,7 @@ class CliTest {
         RandomBatch b = new RandomBatch(8, 97, new int[] {4, 7}, new int[] {6, 3}, DType.F32, 0.2, 2.0, -100);
         Path in = writeBatch(b, false);
         Path out = dir.resolve("out.safetensors");
-        Run r = cli("loss", in.toString(), "-o", out.toString(), "--json", "--nll-weight", "0.5", "--epsilon", "0.1");
+        CliRun r = cli("loss", in.toString(), "-o", out.toString(), "--json", "--nll-weight", "0.5", "--epsilon", "0.1");
         assertEquals(0, r.code(), r.err());
         JsonNode m = new ObjectMapper().readTree(r.out());
         OracleResult ref = Oracle.compute(b.logitsF64, b.rows, b.vocab, b.targets, b.offsets, null,
@@ -106,7 +98,7 @@ class CliTest {
     void dpoBf16RoundTrip() throws Exception {
         RandomBatch b = new RandomBatch(9, 64, new int[] {5}, new int[] {4}, DType.BF16, 0.0, 2.0, -100);
         Path in = writeBatch(b, true);
-        Run r = cli("loss", in.toString(), "--objective", "dpo", "--beta", "0.2");
+        CliRun r = cli("loss", in.toString(), "--objective", "dpo", "--beta", "0.2");
         assertEquals(0, r.code(), r.err());
         Path out = dir.resolve("batch.out.safetensors");
         assertTrue(Files.exists(out), "default output name");
@@ -150,7 +142,7 @@ class CliTest {
         new SafetensorsWriter().addF32("hidden", new long[] {t, d}, h).addF32("weight", new long[] {v, d}, w).addF32("bias", new long[] {v}, b)
                 .addI64("targets", new long[] {t}, targets).addI64("seq_offsets", new long[] {5}, offsets).write(in);
         Path out = dir.resolve("linear.out.safetensors");
-        Run run = cli("loss", in.toString(), "-o", out.toString());
+        CliRun run = cli("loss", in.toString(), "-o", out.toString());
         assertEquals(0, run.code(), run.err());
         var ref = Oracle.computeLinear(toD(h), toD(w), toD(b), t, d, v, targets, offsets, null, OracleConfig.leanpo());
         try (SafetensorsFile f = SafetensorsFile.open(out)) {
@@ -202,14 +194,14 @@ class CliTest {
 
     @Test
     void infoAndBenchReportJson() throws Exception {
-        Run info = cli("info", "--json");
+        CliRun info = cli("info", "--json");
         assertEquals(0, info.code(), info.err());
         JsonNode i = new ObjectMapper().readTree(info.out());
         assertTrue(i.get("native_library").asText().contains("leanpo"));
         assertTrue(i.get("threads").asInt() >= 1);
         assertTrue(i.has("cuda_compiled") && i.has("cuda_devices"));
 
-        Run bench = cli("bench", "--T", "64", "--V", "1000", "--pairs", "2", "--repeat", "3", "--dtype", "bf16", "--json");
+        CliRun bench = cli("bench", "--T", "64", "--V", "1000", "--pairs", "2", "--repeat", "3", "--dtype", "bf16", "--json");
         assertEquals(0, bench.code(), bench.err());
         JsonNode m = new ObjectMapper().readTree(bench.out());
         assertEquals(2L * 64 * 1000 * 2, m.get("ideal_bytes").asLong());
@@ -218,7 +210,7 @@ class CliTest {
         assertTrue(m.get("peak_rss_bytes").asLong() > 0);
         assertEquals(3, m.get("times_s").size());
 
-        Run lin = cli("bench", "--mode", "linear", "--T", "64", "--V", "500", "--d", "32", "--pairs", "2", "--repeat", "1", "--json");
+        CliRun lin = cli("bench", "--mode", "linear", "--T", "64", "--V", "500", "--d", "32", "--pairs", "2", "--repeat", "1", "--json");
         assertEquals(0, lin.code(), lin.err());
         JsonNode l = new ObjectMapper().readTree(lin.out());
         assertEquals(6.0 * 64 * 32 * 500, l.get("useful_flops").asDouble(), 1e-3);

@@ -1,5 +1,6 @@
 package io.github.leanpo.pipeline;
 
+import io.github.leanpo.testing.CliRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,21 +35,12 @@ class PairsCommandTest {
     FakeVllmServer server;
     static Path input;
 
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
-    static void assertOneLineError(Run r, int code, String contains) {
-        assertEquals(code, r.code(), "exit code; stderr: " + r.err());
-        String[] lines = r.err().strip().split("\n");
-        assertEquals(1, lines.length, "error must be one line, got: " + r.err());
-        assertTrue(lines[0].startsWith("leanpo: ") && lines[0].contains(contains), lines[0]);
-        assertFalse(r.err().contains("\tat "), "no stack trace");
+    static void assertOneLineError(CliRun r, int code, String contains) {
+        r.assertOneLineError(code, contains);
     }
 
     @BeforeEach
@@ -102,7 +94,7 @@ class PairsCommandTest {
     void writesScoredPairsAndASummaryAndResumes() throws Exception {
         Path out = Files.createTempDirectory(dir, "run").resolve("pairs.jsonl");
         int chatsBefore = server.chats().size();
-        Run r = cli(base(out, "--no-progress").toArray(String[]::new));
+        CliRun r = cli(base(out, "--no-progress").toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("leanpo pairs: 2 kept, 0 filtered, 1 failed in "), r.out());
         assertTrue(r.out().contains("pairs    " + out), r.out());
@@ -146,7 +138,7 @@ class PairsCommandTest {
 
         byte[] before = Files.readAllBytes(out);
         int chatsAfter = server.chats().size();
-        Run again = cli(base(out, "--no-progress", "--json").toArray(String[]::new));
+        CliRun again = cli(base(out, "--no-progress", "--json").toArray(String[]::new));
         assertEquals(0, again.code(), again.err());
         JsonNode s = JSON.readTree(again.out());
         assertEquals(3, s.get("total").asInt());
@@ -156,7 +148,7 @@ class PairsCommandTest {
         assertEquals(chatsAfter, server.chats().size(), "nothing regenerated");
 
         // Retrying the one failure: it fails again, and a run whose every sample failed exits 1.
-        Run retry = cli(base(out, "--no-progress", "--retry-failed").toArray(String[]::new));
+        CliRun retry = cli(base(out, "--no-progress", "--retry-failed").toArray(String[]::new));
         assertOneLineError(retry, 1, "all 1 samples failed; the first at frames: no such video file");
         assertTrue(retry.out().contains("0 kept, 0 filtered, 1 failed") && retry.out().contains("1 recorded failures were retried"), retry.out());
         assertTrue(Files.exists(PairWriter.defaultFailures(out).resolveSibling("pairs.failures.jsonl.bak")));
@@ -166,7 +158,7 @@ class PairsCommandTest {
     @Test
     void showsProgressWithRateAndEta() throws Exception {
         Path out = Files.createTempDirectory(dir, "progress").resolve("pairs.jsonl");
-        Run r = cli(base(out).toArray(String[]::new));
+        CliRun r = cli(base(out).toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("pairs") && r.err().contains("3/3 samples") && r.err().contains("samples/min"), r.err());
         assertTrue(r.err().contains("kept 2, filtered 0, failed 1"), r.err());
@@ -177,7 +169,7 @@ class PairsCommandTest {
         Path t = Files.createTempDirectory(dir, "templates");
         Files.writeString(t.resolve("loser.txt"), "Guess: {question}");
         Path out = Files.createTempDirectory(dir, "policy").resolve("pairs.jsonl");
-        Run r = cli(base(out, "--no-progress", "--templates", t.toString(), "--keep", "require-order", "--reflections", "0").toArray(String[]::new));
+        CliRun r = cli(base(out, "--no-progress", "--templates", t.toString(), "--keep", "require-order", "--reflections", "0").toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         int kept = Files.readAllLines(out).size();
         int filtered = Files.readAllLines(PairWriter.defaultFiltered(out)).size();
@@ -247,7 +239,7 @@ class PairsCommandTest {
         Path out = Files.createTempDirectory(dir, "allbad").resolve("pairs.jsonl");
         List<String> a = base(out, "--no-progress");
         a.set(a.indexOf("--input") + 1, in.toString());
-        Run r = cli(a.toArray(String[]::new));
+        CliRun r = cli(a.toArray(String[]::new));
         assertOneLineError(r, 1, "all 1 samples failed; the first at frames: no such video file: ");
         assertTrue(r.out().contains("0 kept, 0 filtered, 1 failed"), r.out());
     }
@@ -256,7 +248,7 @@ class PairsCommandTest {
     void serverErrorsDuringTheRunAreRecordedFailures() throws Exception {
         Path out = Files.createTempDirectory(dir, "errors").resolve("pairs.jsonl");
         server.fail(FakeVllmServer.CHAT, FakeVllmServer.Fault.httpStatus(400));
-        Run r = cli(base(out, "--no-progress", "--concurrency", "1", "--retries", "0").toArray(String[]::new));
+        CliRun r = cli(base(out, "--no-progress", "--concurrency", "1", "--retries", "0").toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("1 kept, 0 filtered, 2 failed"), r.out());
         List<String> reasons = Files.readAllLines(PairWriter.defaultFailures(out)).stream()
