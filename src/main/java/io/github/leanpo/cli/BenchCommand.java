@@ -79,6 +79,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--vocab-tile", defaultValue = "0", description = "Linear mode: vocabulary columns per tile (0: default).")
     int vocabTile;
 
+    @Option(names = "--impl", defaultValue = "leanpo",
+            description = "Linear mode: leanpo (the fused head) or torch (libtorch: materialised logits, log_softmax, autograd), "
+                    + "for the DESIGN.md comparison; run each in its own process so peak memory is its own. Default: ${DEFAULT-VALUE}")
+    String impl;
+
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
@@ -99,6 +104,15 @@ final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--dtype must be f32, bf16 or f16");
         }
         BackendChoice choice = BackendChoice.parse(backend);
+        if (!impl.equals("leanpo") && !impl.equals("torch")) {
+            throw new ParameterException(spec.commandLine(), "unknown --impl " + impl + " (use leanpo or torch)");
+        }
+        if (impl.equals("torch")) {
+            if (!linear || dt != DType.F32) {
+                throw new ParameterException(spec.commandLine(), "--impl torch compares the fused-linear head in f32: use --mode linear --dtype f32");
+            }
+            return torchLinear();
+        }
         LinearOptions opts = null;
         if (linear && (chunkRows > 0 || vocabTile > 0)) {
             LinearOptions def = LinearOptions.defaults(vocab);
@@ -176,6 +190,55 @@ final class BenchCommand implements Callable<Integer> {
             print(m);
             return 0;
         }
+    }
+
+    /** The libtorch baseline on exactly the inputs the leanpo run uses (same generator, same seeds). */
+    private Integer torchLinear() {
+        io.github.leanpo.model.TorchRuntime.init(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
+        long d = hiddenSize;
+        long[] targets = BenchInputs.targets(rows, vocab, 7);
+        long[] offsets = BenchInputs.pairOffsets(rows, pairs);
+        org.bytedeco.pytorch.Tensor h = org.bytedeco.pytorch.Tensor.create(
+                BenchInputs.randomArray(Math.toIntExact(rows * d), 2f, 0x2545F4914F6CDD1DL), rows, d).requires_grad_(true);
+        org.bytedeco.pytorch.Tensor w = org.bytedeco.pytorch.Tensor.create(
+                BenchInputs.randomArray(Math.toIntExact(vocab * d), (float) (4 / Math.sqrt(d)), 0x1234567887654321L), vocab, d)
+                .requires_grad_(true);
+        double[] lossOut = new double[1];
+        double[] times = time(() -> null, () -> {
+            try (PointerScope scope = new PointerScope()) {
+                org.bytedeco.pytorch.Tensor loss = io.github.leanpo.model.TorchLeanPoReference.loss(h, w, targets, offsets, 2.0, 0.2);
+                loss.backward();
+                lossOut[0] = loss.item_float();
+            }
+        });
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("mode", "linear");
+        m.put("impl", "torch");
+        m.put("dtype", "f32");
+        m.put("T", rows);
+        m.put("V", vocab);
+        m.put("d", d);
+        m.put("pairs", pairs);
+        m.put("threads", org.bytedeco.pytorch.global.torch.get_num_threads());
+        double median = median(times);
+        double[] sorted = times.clone();
+        Arrays.sort(sorted);
+        m.put("useful_GFLOPs", 6.0 * rows * d * vocab / median / 1e9);
+        m.put("repeat", repeat);
+        m.put("median_s", median);
+        m.put("min_s", sorted[0]);
+        m.put("times_s", times);
+        m.put("peak_rss_bytes", ProcStatus.peakRssBytes());
+        m.put("loss", lossOut[0]);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Json.write(m));
+        } else {
+            out.printf(Locale.ROOT, "libtorch reference (logits materialised, autograd), T=%d d=%d V=%d: median %.4f s, min %.4f s, "
+                    + "%.1f useful GFLOP/s, peak resident memory %.1f MiB, loss %.6f%n", rows, d, vocab, median, sorted[0],
+                    (double) m.get("useful_GFLOPs"), ProcStatus.peakRssBytes() / 1048576.0, lossOut[0]);
+        }
+        return 0;
     }
 
     private void print(Map<String, Object> m) {

@@ -216,5 +216,14 @@ class CliTest {
         assertEquals(6.0 * 64 * 32 * 500, l.get("useful_flops").asDouble(), 1e-3);
         assertTrue(l.get("useful_GFLOPs").asDouble() > 0 && l.get("sgemm_GFLOPs").asDouble() > 0);
         assertTrue(l.get("fraction_of_sgemm").asDouble() > 0);
+
+        // the libtorch baseline runs on exactly the same inputs, so it must reach the same loss
+        CliRun torch = cli("bench", "--mode", "linear", "--impl", "torch", "--T", "64", "--V", "500", "--d", "32", "--pairs", "2",
+                "--repeat", "1", "--json");
+        assertEquals(0, torch.code(), torch.err());
+        JsonNode t = new ObjectMapper().readTree(torch.out().strip().lines().reduce((a, b) -> b).orElse(""));
+        assertEquals("torch", t.get("impl").asText());
+        assertEquals(l.get("loss").asDouble(), t.get("loss").asDouble(), 1e-5);
+        assertOneLineError(cli("bench", "--mode", "logits", "--impl", "torch"), 2, "--impl torch");
     }
 }
