@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -147,7 +146,6 @@ final class BenchCommand implements Callable<Integer> {
                     if (inPlace) {
                         BenchInputs.fill(x, dt, elems, 4f, 0x2545F4914F6CDD1DL); // the previous run overwrote the logits (untimed)
                     }
-                    return null;
                 }, () -> last[0] = loss.forwardBackward(batch, grad));
                 long ideal = 2 * elems * dt.byteSize();
                 double median = median(times);
@@ -166,7 +164,7 @@ final class BenchCommand implements Callable<Integer> {
                 FloatPointer gw = new FloatPointer(vocab * d);
                 LinearBatch batch = LinearBatch.of(HostTensor.of(h, dt, rows * d), HostTensor.of(w, dt, vocab * d), null, d, vocab, tgt, layout);
                 LinearGrads grads = new LinearGrads(HostTensor.of(gh, dt, rows * d), HostTensor.of(gw, DType.F32, vocab * d), null, false);
-                times = time(() -> null, () -> last[0] = loss.forwardBackward(batch, grads));
+                times = time(() -> { }, () -> last[0] = loss.forwardBackward(batch, grads));
                 double useful = 6.0 * rows * d * vocab;
                 double median = median(times);
                 m.put("peak_rss_bytes", ProcStatus.peakRssBytes()); // before the ceiling's own buffers
@@ -204,7 +202,7 @@ final class BenchCommand implements Callable<Integer> {
                 BenchInputs.randomArray(Math.toIntExact(vocab * d), (float) (4 / Math.sqrt(d)), 0x1234567887654321L), vocab, d)
                 .requires_grad_(true);
         double[] lossOut = new double[1];
-        double[] times = time(() -> null, () -> {
+        double[] times = time(() -> { }, () -> {
             try (PointerScope scope = new PointerScope()) {
                 org.bytedeco.pytorch.Tensor loss = io.github.leanpo.model.TorchLeanPoReference.loss(h, w, targets, offsets, 2.0, 0.2);
                 loss.backward();
@@ -264,10 +262,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** One warm-up, then {@code repeat} timed runs; {@code before} runs untimed before each. */
-    private double[] time(Supplier<Void> before, Runnable body) {
+    private double[] time(Runnable before, Runnable body) {
         double[] times = new double[repeat];
         for (int i = -1; i < repeat; i++) {
-            before.get();
+            before.run();
             long t0 = System.nanoTime();
             body.run();
             long t1 = System.nanoTime();

@@ -1,5 +1,6 @@
 package io.github.leanpo.loss;
 
+import io.github.leanpo.engine.BatchLayout;
 import io.github.leanpo.engine.EngineResult;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -88,8 +89,8 @@ public final class LossResult {
             rc += r.rewardChosen()[p];
             rr += r.rewardRejected()[p];
             acc += r.rewardChosen()[p] > r.rewardRejected()[p] ? 1 : 0;
-            lc += r.seqMean()[2 * p];
-            lr += r.seqMean()[2 * p + 1];
+            lc += r.seqMean()[BatchLayout.chosen(p)];
+            lr += r.seqMean()[BatchLayout.rejected(p)];
             active += r.pairEpsilon()[p] > 0 ? 1 : 0;
         }
         Map<String, Double> m = new LinkedHashMap<>();

@@ -35,18 +35,6 @@ public final class Blas {
         openblas_nolapack.blas_set_num_threads(n);
     }
 
-    public static int threads() {
-        ensureLoaded();
-        return openblas_nolapack.blas_get_num_threads();
-    }
-
-    /** Which BLAS the preset loaded, as the preset reports it, and where from. */
-    public static String describe() {
-        ensureLoaded();
-        String path = Loader.getLoadedLibraries().getOrDefault("openblas", "?");
-        return "OpenBLAS 0.3.31 (vendor code " + openblas_nolapack.blas_get_vendor() + ", " + threads() + " threads) from " + path;
-    }
-
     /**
      * C[m×n] = alpha·op(A)·op(B) + beta·C, row-major; op(X) = Xᵀ when the flag is set.
      * lda, ldb, ldc are the row strides of A, B and C as stored.

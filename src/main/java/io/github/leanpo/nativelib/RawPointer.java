@@ -42,9 +42,4 @@ public final class RawPointer extends Pointer {
         }
         return new RawPointer(address, bytes);
     }
-
-    /** Bytes from this address that the source said are valid (0 when unknown). */
-    public long byteLength() {
-        return limit;
-    }
 }

@@ -1,6 +1,7 @@
 package io.github.leanpo.engine;
 
 import io.github.leanpo.bench.Data;
+import io.github.leanpo.cli.BenchInputs;
 import io.github.leanpo.loss.BackendChoice;
 import io.github.leanpo.loss.LeanPoLoss;
 import io.github.leanpo.loss.LinearBatch;
@@ -61,12 +62,12 @@ public class LinearBench {
         long v = s[2];
         DType dt = DType.parse(dtype);
         scope = new PointerScope();
-        Pointer h = Data.random(dt, t * d, 2f, 3);
-        Pointer w = Data.random(dt, v * d, (float) (4 / Math.sqrt(d)), 5);
-        LongPointer y = new LongPointer(Data.targets(t, v, 7));
+        Pointer h = BenchInputs.random(dt, t * d, 2f, 3);
+        Pointer w = BenchInputs.random(dt, v * d, (float) (4 / Math.sqrt(d)), 5);
+        LongPointer y = new LongPointer(BenchInputs.targets(t, v, 7));
         batch = LinearBatch.of(HostTensor.of(h, dt, t * d), HostTensor.of(w, dt, v * d), null, d, v, HostTensor.of(y, DType.I64, t),
                 Data.layout(t, pairs));
-        grads = new LinearGrads(HostTensor.of(Data.alloc(dt, t * d), dt, t * d), HostTensor.of(new FloatPointer(v * d), DType.F32, v * d),
+        grads = new LinearGrads(HostTensor.of(BenchInputs.alloc(dt, t * d), dt, t * d), HostTensor.of(new FloatPointer(v * d), DType.F32, v * d),
                 null, false);
         loss = LeanPoLoss.create(LossConfig.leanpo(), BackendChoice.parse(backend), 0);
     }

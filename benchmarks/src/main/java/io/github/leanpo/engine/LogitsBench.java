@@ -1,6 +1,7 @@
 package io.github.leanpo.engine;
 
 import io.github.leanpo.bench.Data;
+import io.github.leanpo.cli.BenchInputs;
 import io.github.leanpo.loss.BackendChoice;
 import io.github.leanpo.loss.LeanPoLoss;
 import io.github.leanpo.loss.LogitsBatch;
@@ -60,9 +61,9 @@ public class LogitsBench {
         long v = s[1];
         DType dt = DType.parse(dtype);
         scope = new PointerScope();
-        Pointer x = Data.random(dt, t * v, 4f, 0x2545F4914F6CDD1DL);
-        Pointer g = Data.alloc(dt, t * v);
-        LongPointer y = new LongPointer(Data.targets(t, v, 7));
+        Pointer x = BenchInputs.random(dt, t * v, 4f, 0x2545F4914F6CDD1DL);
+        Pointer g = BenchInputs.alloc(dt, t * v);
+        LongPointer y = new LongPointer(BenchInputs.targets(t, v, 7));
         batch = LogitsBatch.of(HostTensor.of(x, dt, t * v), v, HostTensor.of(y, DType.I64, t), Data.layout(t, pairs));
         grad = HostTensor.of(g, dt, t * v);
         loss = LeanPoLoss.create(LossConfig.leanpo(), BackendChoice.parse(backend), 0);

@@ -1,6 +1,7 @@
 package io.github.leanpo.loss;
 
 import io.github.leanpo.bench.Data;
+import io.github.leanpo.cli.BenchInputs;
 import io.github.leanpo.bench.PlainJavaBaseline;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,9 +40,9 @@ public class BaselineBench {
         long[] s = Data.shape(shape);
         int t = (int) s[0];
         int v = (int) s[1];
-        logits = Data.randomArray(t * v, 4f, 0x2545F4914F6CDD1DL);
+        logits = BenchInputs.randomArray(t * v, 4f, 0x2545F4914F6CDD1DL);
         grad = new float[t * v];
-        baseline = new PlainJavaBaseline(t, v, Data.targets(t, v, 7), Data.layout(t, pairs).offsets());
+        baseline = new PlainJavaBaseline(t, v, BenchInputs.targets(t, v, 7), Data.layout(t, pairs).offsets());
     }
 
     @Benchmark

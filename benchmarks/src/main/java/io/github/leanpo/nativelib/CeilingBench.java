@@ -1,6 +1,7 @@
 package io.github.leanpo.nativelib;
 
 import io.github.leanpo.bench.Data;
+import io.github.leanpo.cli.BenchInputs;
 import io.github.leanpo.engine.DType;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.BytePointer;
@@ -67,8 +68,8 @@ public class CeilingBench {
         t = s[0];
         d = s[1];
         v = s[2];
-        h = (FloatPointer) Data.random(DType.F32, t * d, 1f, 3);
-        w = (FloatPointer) Data.random(DType.F32, v * d, 1f, 5);
+        h = (FloatPointer) BenchInputs.random(DType.F32, t * d, 1f, 3);
+        w = (FloatPointer) BenchInputs.random(DType.F32, v * d, 1f, 5);
         x = new FloatPointer(Math.min(chunk, t) * tile);
         dh = new FloatPointer(t * d);
         dw = new FloatPointer(v * d);
