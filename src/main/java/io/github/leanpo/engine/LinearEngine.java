@@ -45,10 +45,11 @@ public final class LinearEngine {
      */
     public EngineResult run(LinearInput in, PairFunction f, long ignoreIndex, double normalizer, LinearGrads grads) {
         LinearGrads g = grads != null ? grads : LinearGrads.none();
-        long[] targets = Validation.linearBatch(in, f, ignoreIndex, g);
+        Validation.Checked checked = Validation.linearBatch(in, f, ignoreIndex, g);
+        long[] targets = checked.targets();
         BatchLayout layout = in.layout();
         double n = PairState.normalizer(normalizer, layout.pairs());
-        float[] ref = f.kind().needsReference() ? in.refSum().readFloats(layout.sequences()) : null;
+        float[] ref = checked.refSum();
         LinearOptions o = options != null ? options : LinearOptions.defaults(in.vocab());
         try (PointerScope scope = new PointerScope()) {
             Call c = new Call(in, g, o, new PairState(targets, layout, ref), ignoreIndex);

@@ -37,10 +37,6 @@ public final class LogitsEngine {
         this.chunkBytes = chunkBytes;
     }
 
-    public Backend backend() {
-        return backend;
-    }
-
     /**
      * Forward (and backward when {@code grad} is given) over one batch.
      *
@@ -54,9 +50,10 @@ public final class LogitsEngine {
      */
     public EngineResult run(LogitsInput in, PairFunction f, long ignoreIndex, double normalizer, HostTensor grad) {
         BatchLayout layout = in.layout();
-        long[] targets = Validation.logitsBatch(in, f, ignoreIndex, grad);
+        Validation.Checked checked = Validation.logitsBatch(in, f, ignoreIndex, grad);
+        long[] targets = checked.targets();
         double n = PairState.normalizer(normalizer, layout.pairs());
-        float[] ref = f.kind().needsReference() ? in.refSum().readFloats(layout.sequences()) : null;
+        float[] ref = checked.refSum();
         boolean inPlace = grad != null && grad.sameStorage(in.logits());
         int[] chunkStarts = chunkPairs(layout, in.vocab() * in.logits().dtype().byteSize());
 

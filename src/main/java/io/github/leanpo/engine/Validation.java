@@ -7,8 +7,11 @@ package io.github.leanpo.engine;
 final class Validation {
     private Validation() {}
 
-    /** Validates a logits-in batch and returns its targets widened to long. */
-    static long[] logitsBatch(LogitsInput in, PairFunction f, long ignoreIndex, HostTensor grad) {
+    /** What validation had to read anyway, handed on so the orchestrators do not read it again. */
+    record Checked(long[] targets, float[] refSum) {}
+
+    /** Validates a logits-in batch; returns its targets widened to long and, for DPO, the reference sums. */
+    static Checked logitsBatch(LogitsInput in, PairFunction f, long ignoreIndex, HostTensor grad) {
         BatchLayout layout = in.layout();
         long rows = layout.rows();
         long vocab = in.vocab();
@@ -48,7 +51,7 @@ final class Validation {
     }
 
     /** Targets within [0, V) or the ignore index, a response token in every scored sequence, and DPO's ref_sum. */
-    static long[] pairsAndTargets(HostTensor tv, BatchLayout layout, long vocab, PairFunction f, long ignoreIndex, HostTensor refSum) {
+    static Checked pairsAndTargets(HostTensor tv, BatchLayout layout, long vocab, PairFunction f, long ignoreIndex, HostTensor refSum) {
         long rows = layout.rows();
         if (tv.dtype() != DType.I32 && tv.dtype() != DType.I64) {
             throw new IllegalArgumentException("targets must be i32 or i64, got " + tv.dtype());
@@ -85,6 +88,7 @@ final class Validation {
                 }
             }
         }
+        float[] r = null;
         if (f.kind().needsReference()) {
             HostTensor ref = refSum;
             if (ref == null) {
@@ -97,18 +101,18 @@ final class Validation {
                 throw new IllegalArgumentException("ref_sum holds " + ref.numel() + " values but the batch has 2P = "
                         + layout.sequences() + " sequences");
             }
-            float[] r = ref.readFloats(layout.sequences());
+            r = ref.readFloats(layout.sequences());
             for (int s = 0; s < r.length; s++) {
                 if (!Float.isFinite(r[s])) {
                     throw new IllegalArgumentException("ref_sum[" + s + "] is " + r[s] + "; reference sums must be finite");
                 }
             }
         }
-        return targets;
+        return new Checked(targets, r);
     }
 
-    /** Validates a fused-linear batch and its gradient outputs; returns the targets widened to long. */
-    static long[] linearBatch(LinearInput in, PairFunction f, long ignoreIndex, LinearGrads grads) {
+    /** Validates a fused-linear batch and its gradient outputs; returns the targets and, for DPO, the reference sums. */
+    static Checked linearBatch(LinearInput in, PairFunction f, long ignoreIndex, LinearGrads grads) {
         BatchLayout layout = in.layout();
         long rows = layout.rows();
         long d = in.hiddenSize();
