@@ -131,6 +131,82 @@ void leanpo_cpu_gather_rows(const void* src, int64_t row_bytes, const int64_t* i
 /* dst row index[i] = src row i (row_bytes each), for i < n; other dst rows are left as they are. */
 void leanpo_cpu_scatter_rows(const void* src, int64_t row_bytes, const int64_t* index, int64_t n, void* dst);
 
+/* ---- CUDA (src/main/cuda): device memory, streams, and the GPU twins of the functions above ----
+ *
+ * Built when the library is compiled with nvcc; without it every function below throws (the library
+ * still loads). Pointers are device addresses of the current device unless a name says host_; a
+ * `stream` is a cudaStream_t (NULL: the legacy default stream). Every call only enqueues work on its
+ * stream, never synchronises the device, and never reads device memory on the host, except
+ * leanpo_cuda_synchronize. Each kernel twin takes its CPU twin's arguments in the same order, then
+ * the status block and the stream.
+ *
+ * Errors a kernel finds in the data cannot be thrown from the device; they are recorded in a status
+ * block of LEANPO_STATUS_WORDS uint64 words in device memory, each the smallest offending index or
+ * all bits set (none). Initialise it with leanpo_cuda_memset(status, 0xFF, ...). Pass-2 kernels
+ * (row_grad, tile_grad) read it and write nothing when an error was recorded, so a bad row never
+ * leaves logits that are being overwritten in place half overwritten.
+ */
+#define LEANPO_STATUS_NONFINITE_ROW 0 /* first row holding NaN or ±inf */
+#define LEANPO_STATUS_BAD_TARGET_ROW 1 /* first row whose target is outside [0, V) and not the ignore index */
+#define LEANPO_STATUS_EMPTY_SEQUENCE 2 /* first scored sequence with no response token */
+#define LEANPO_STATUS_WORDS 3
+
+/* Selects the device for the calling thread's next calls; throws on a bad index. */
+void leanpo_cuda_set_device(int device);
+int leanpo_cuda_get_device(void);
+/* Stream-ordered allocation (cudaMallocAsync) and release; bytes > 0. Throws when out of memory. */
+void* leanpo_cuda_malloc(int64_t bytes, void* stream);
+void leanpo_cuda_free(void* p, void* stream);
+/* Asynchronous copy between any two of host and device memory (unified addressing decides). */
+void leanpo_cuda_memcpy(void* dst, const void* src, int64_t bytes, void* stream);
+void leanpo_cuda_memset(void* p, int byte_value, int64_t bytes, void* stream);
+/* p[i] = value for i < n. */
+void leanpo_cuda_fill_f32(float* p, float value, int64_t n, void* stream);
+/* Waits for everything enqueued on stream; throws with the CUDA error if any of it failed. */
+void leanpo_cuda_synchronize(void* stream);
+/* Free and total memory of the current device, in bytes (host_out[0], host_out[1]). */
+void leanpo_cuda_mem_info(int64_t* host_out);
+
+/* targets_out[t] = targets[t] widened to int64 (index_bytes 4 or 8), for t < n; a target outside
+ * [0, V) that is not ignore_index is recorded as LEANPO_STATUS_BAD_TARGET_ROW. */
+void leanpo_cuda_targets(const void* targets, int index_bytes, int64_t n, int64_t V, int64_t ignore_index,
+                         int64_t* targets_out, uint64_t* status, void* stream);
+
+void leanpo_cuda_row_lse_target(const void* logits, int dtype, int64_t V, int64_t row_begin, int64_t row_end,
+                                const int64_t* targets, int64_t ignore_index, float* lse, float* logp, uint64_t* status,
+                                void* stream);
+void leanpo_cuda_row_grad(const void* logits, int dtype, int64_t V, int64_t row_begin, int64_t row_end,
+                          const int64_t* targets, int64_t ignore_index, const float* lse, const float* row_weight,
+                          void* grad, const uint64_t* status, void* stream);
+void leanpo_cuda_seq_reduce(const float* logp, const int64_t* targets, int64_t ignore_index, const int64_t* offsets,
+                            int64_t seq_begin, int64_t seq_end, float* seq_sum, float* seq_mean, int64_t* seq_tokens,
+                            void* stream);
+/* As leanpo_pair_loss; a scored sequence without tokens is recorded as LEANPO_STATUS_EMPTY_SEQUENCE
+ * (its pair then contributes nothing). */
+void leanpo_cuda_pair_loss(int objective, float beta, float gamma, int smoothing, float epsilon, float nll_weight,
+                           double normalizer, const float* seq_mean, const float* seq_sum, const int64_t* seq_tokens,
+                           const float* ref_sum, int64_t pair_begin, int64_t pair_end, float* pair_loss,
+                           float* reward_chosen, float* reward_rejected, float* pair_epsilon, float* seq_coef,
+                           uint64_t* status, void* stream);
+void leanpo_cuda_row_weights(const int64_t* offsets, const float* seq_coef, const int64_t* targets, int64_t ignore_index,
+                             int64_t seq_begin, int64_t seq_end, float* row_weight, void* stream);
+/* As leanpo_cpu_tile_lse_merge; a non-finite value in tile row r is recorded as row_base + r. */
+void leanpo_cuda_tile_lse_merge(const float* tile, int64_t rows, int64_t cols, int64_t ld, int64_t col_begin,
+                                const float* bias, const int64_t* targets, int64_t ignore_index, float* run_max,
+                                float* run_sum, float* tgt_logit, int64_t row_base, uint64_t* status, void* stream);
+void leanpo_cuda_lse_finish(const float* run_max, const float* run_sum, const float* tgt_logit, const int64_t* targets,
+                            int64_t ignore_index, int64_t rows, float* lse, float* logp, void* stream);
+/* As leanpo_cpu_tile_grad, and the result is also written, rounded once, to out (rows × cols with
+ * leading dimension out_ld, dtype out_dtype) unless out is NULL or is the tile itself (f32 in place):
+ * bf16/f16 gradient tiles feed the tensor-core products dH = G·W and dW = Gᵀ·H. */
+void leanpo_cuda_tile_grad(float* tile, int64_t rows, int64_t cols, int64_t ld, int64_t col_begin, const float* bias,
+                           const int64_t* targets, int64_t ignore_index, const float* lse, const float* row_weight,
+                           void* out, int out_dtype, int64_t out_ld, const uint64_t* status, void* stream);
+void leanpo_cuda_convert(const void* src, int src_dtype, void* dst, int dst_dtype, int64_t n, void* stream);
+/* index is device memory. */
+void leanpo_cuda_gather_rows(const void* src, int64_t row_bytes, const int64_t* index, int64_t n, void* dst, void* stream);
+void leanpo_cuda_scatter_rows(const void* src, int64_t row_bytes, const int64_t* index, int64_t n, void* dst, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,16 +11,7 @@
 
 #include "common.hpp"
 #include "leanpo.h"
-
-namespace {
-// log σ(z) = −softplus(−z), stable for any finite z.
-double log_sigmoid(double z) { return -(std::fmax(-z, 0.0) + std::log1p(std::exp(-std::fabs(z)))); }
-double sigmoid(double z) {
-    if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
-    const double e = std::exp(z);
-    return e / (1.0 + e);
-}
-}  // namespace
+#include "pair_math.hpp"
 
 extern "C" void leanpo_seq_reduce(const float* logp, const int64_t* targets, int64_t ignore_index, const int64_t* offsets,
                                   int64_t seq_begin, int64_t seq_end, float* seq_sum, float* seq_mean, int64_t* seq_tokens) {
@@ -51,49 +42,21 @@ extern "C" void leanpo_pair_loss(int objective, float beta, float gamma, int smo
     LEANPO_CHECK(objective != LEANPO_OBJECTIVE_DPO || ref_sum != nullptr, "DPO needs ref_sum");
     LEANPO_CHECK(seq_mean && seq_sum && seq_tokens && pair_loss && reward_chosen && reward_rejected && pair_epsilon && seq_coef,
                  "null pointer argument");
-    const double b = beta, lam = nll_weight, inv_n = 1.0 / normalizer;
+    const leanpo::PairParams q{objective, beta, gamma, smoothing, epsilon, nll_weight, 1.0 / normalizer};
     for (int64_t p = pair_begin; p < pair_end; ++p) {
         const int64_t w = 2 * p, l = 2 * p + 1;
         const int64_t nw = seq_tokens[w], nl = seq_tokens[l];
         LEANPO_CHECK(nw > 0, "pair " + std::to_string(p) + ": chosen response has no tokens");
         LEANPO_CHECK(nl > 0 || objective == LEANPO_OBJECTIVE_SFT, "pair " + std::to_string(p) + ": rejected response has no tokens");
-        const double mean_w = seq_mean[w], mean_l = seq_mean[l];
-        if (objective == LEANPO_OBJECTIVE_SFT) {
-            reward_chosen[p] = static_cast<float>(b * mean_w);
-            reward_rejected[p] = static_cast<float>(b * mean_l);
-            pair_epsilon[p] = 0.0f;
-            pair_loss[p] = static_cast<float>(-mean_w);
-            seq_coef[w] = static_cast<float>(-inv_n / static_cast<double>(nw));
-            seq_coef[l] = 0.0f;
-            continue;
-        }
-        double rw, rl, z;
-        if (objective == LEANPO_OBJECTIVE_DPO) {
-            rw = b * (static_cast<double>(seq_sum[w]) - ref_sum[w]);
-            rl = b * (static_cast<double>(seq_sum[l]) - ref_sum[l]);
-            z = rw - rl;
-        } else {
-            rw = b * mean_w;
-            rl = b * mean_l;
-            z = rw - rl - gamma;
-        }
-        double eps = 0.0;
-        if (smoothing == LEANPO_SMOOTHING_FIXED) eps = epsilon;
-        if (smoothing == LEANPO_SMOOTHING_DYNAMIC && mean_w < mean_l) eps = epsilon;
-        const double loss = -(1.0 - eps) * log_sigmoid(z) - eps * log_sigmoid(-z) - lam * mean_w;
-        const double g = sigmoid(z) - (1.0 - eps);  // dL/dz
-        reward_chosen[p] = static_cast<float>(rw);
-        reward_rejected[p] = static_cast<float>(rl);
-        pair_epsilon[p] = static_cast<float>(eps);
-        pair_loss[p] = static_cast<float>(loss);
-        const double nll_per_token = -lam / static_cast<double>(nw);
-        if (objective == LEANPO_OBJECTIVE_DPO) {
-            seq_coef[w] = static_cast<float>((b * g + nll_per_token) * inv_n);
-            seq_coef[l] = static_cast<float>(-b * g * inv_n);
-        } else {
-            seq_coef[w] = static_cast<float>((b * g / static_cast<double>(nw) + nll_per_token) * inv_n);
-            seq_coef[l] = static_cast<float>(-b * g / static_cast<double>(nl) * inv_n);
-        }
+        const bool dpo = objective == LEANPO_OBJECTIVE_DPO;
+        const leanpo::PairOut o = leanpo::pair_function(q, seq_mean[w], seq_mean[l], seq_sum[w], seq_sum[l], nw, nl,
+                                                        dpo ? ref_sum[w] : 0.0, dpo ? ref_sum[l] : 0.0);
+        reward_chosen[p] = static_cast<float>(o.reward_w);
+        reward_rejected[p] = static_cast<float>(o.reward_l);
+        pair_epsilon[p] = static_cast<float>(o.eps);
+        pair_loss[p] = static_cast<float>(o.loss);
+        seq_coef[w] = static_cast<float>(o.coef_w);
+        seq_coef[l] = static_cast<float>(o.coef_l);
     }
 }
 
