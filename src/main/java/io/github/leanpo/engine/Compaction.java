@@ -115,11 +115,12 @@ public final class Compaction implements AutoCloseable {
         long t = sourceRows.length;
         long rowBytes = width * dtype.byteSize();
         try (PointerScope scope = new PointerScope()) {
-            HostTensor in = src.nativeView();
             index = own(scope, new LongPointer(sourceRows));
             BytePointer compact = own(scope, new BytePointer(Math.max(1, t * rowBytes)));
             LongPointer tp = own(scope, new LongPointer(targetValues));
-            backend.gatherRows(in.at(0), rowBytes, index, t, compact);
+            try (Kernels k = backend.open(0)) {
+                k.gatherRows(k.at(k.addressable(src, true), 0), rowBytes, index, t, compact);
+            }
             rows = HostTensor.of(compact, dtype, t * width);
             targets = HostTensor.of(tp, DType.I64, t);
         }
@@ -168,12 +169,12 @@ public final class Compaction implements AutoCloseable {
             throw new IllegalArgumentException("gradient buffers too small: compact holds " + compact.numel() + " (needs " + t * width
                     + "), full holds " + full.numel() + " (needs " + fullRows * width + ")");
         }
-        try (PointerScope scope = new PointerScope()) {
-            HostTensor c = compact.nativeView();
-            HostTensor f = full.nativeStaging();
-            Pointer.memset(f.at(0), 0, fullRows * width * dtype.byteSize());
-            backend.scatterRows(c.at(0), width * dtype.byteSize(), index, t, f.at(0));
-            full.copyBackTo(f);
+        try (Kernels k = backend.open(0)) {
+            Tensor c = k.addressable(compact, true);
+            Tensor f = k.addressable(full, false);
+            k.zero(k.at(f, 0), fullRows * width * dtype.byteSize());
+            k.scatterRows(k.at(c, 0), width * dtype.byteSize(), index, t, k.at(f, 0));
+            k.copyBack(full, f);
         }
     }
 

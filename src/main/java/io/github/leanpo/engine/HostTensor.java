@@ -20,7 +20,7 @@ import org.bytedeco.javacpp.Pointer;
  * memory and must keep it alive and unmodified during a call. bf16 and f16 data are 16-bit patterns in
  * {@code short[]} or {@link ShortBuffer}. Shapes are given by the call that uses the view.
  */
-public final class HostTensor {
+public final class HostTensor implements Tensor {
     private final DType dtype;
     private final long numel;
     private final Object array; // float[], short[], int[] or long[]; null for native memory
@@ -133,10 +133,12 @@ public final class HostTensor {
         }
     }
 
+    @Override
     public DType dtype() {
         return dtype;
     }
 
+    @Override
     public long numel() {
         return numel;
     }
@@ -154,12 +156,15 @@ public final class HostTensor {
         return RawPointer.ofAddress(address, numel * dtype.byteSize());
     }
 
-    /** True when both views start at the same memory (an in-place update). */
-    public boolean sameStorage(HostTensor other) {
-        if (array != null || other.array != null) {
-            return array == other.array;
+    @Override
+    public boolean sameStorage(Tensor other) {
+        if (!(other instanceof HostTensor o)) {
+            return false;
         }
-        return address == other.address;
+        if (array != null || o.array != null) {
+            return array == o.array;
+        }
+        return address == o.address;
     }
 
     /** Reads the first {@code n} elements of an I32 or I64 view as longs. */

@@ -1,17 +1,15 @@
 package io.github.leanpo.engine;
 
+import io.github.leanpo.nativelib.RawPointer;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
 
 /**
- * Orchestrates the fused-linear loss head: x = h·Wᵀ + b, the loss on x, and dH = G·W, dW = Gᵀ·H,
- * db = Σ_t G_t with G = dL/dx, without ever holding a [T, V] buffer.
+ * Orchestrates the fused-linear loss head on any {@link Backend}: x = h·Wᵀ + b, the loss on x, and
+ * dH = G·W, dW = Gᵀ·H, db = Σ_t G_t with G = dL/dx, without ever holding a [T, V] buffer.
  *
  * <p>Rows are taken in chunks of whole pairs (at most {@code chunkRows} rows). A chunk whose full
  * logits rows fit {@code singlePassBytes} runs in one pass: its logits are computed once (vocabulary
@@ -21,14 +19,19 @@ import org.bytedeco.javacpp.PointerScope;
  * forms its share of the three gradients (8·T·d·V flops). Either way the extra memory is set by
  * chunkRows, vocabTile and V, never by T.
  *
- * <p>bf16/f16 hidden states and weights are widened to fp32 per chunk and per tile; all products
- * accumulate in fp32 (OpenBLAS sgemm on the CPU).
+ * <p>Products accumulate in fp32. Where the backend multiplies bf16/f16 directly (cuBLAS on the tensor
+ * cores) and hidden states and weight share that type, they go to the products as they are, and G is
+ * rounded once into that type for the two backward products (as autograd in that type does);
+ * otherwise (the CPU's sgemm) hidden states and weight are widened to fp32 per chunk and per tile and
+ * G stays fp32.
  */
 public final class LinearEngine {
+    private static final String HINT = "check the hidden states and the LM-head weight (and bias)";
+
     private final Backend backend;
     private final LinearOptions options;
 
-    /** @param options chunk and tile sizes, or null for {@link LinearOptions#defaults(long)} per call */
+    /** @param options chunk and tile sizes, or null for the backend's defaults per call */
     public LinearEngine(Backend backend, LinearOptions options) {
         if (backend == null) {
             throw new IllegalArgumentException("backend must be given");
@@ -45,14 +48,12 @@ public final class LinearEngine {
      */
     public EngineResult run(LinearInput in, PairFunction f, long ignoreIndex, double normalizer, LinearGrads grads) {
         LinearGrads g = grads != null ? grads : LinearGrads.none();
-        Validation.Checked checked = Validation.linearBatch(in, f, ignoreIndex, g);
-        long[] targets = checked.targets();
         BatchLayout layout = in.layout();
-        double n = PairState.normalizer(normalizer, layout.pairs());
-        float[] ref = checked.refSum();
-        LinearOptions o = options != null ? options : LinearOptions.defaults(in.vocab());
-        try (PointerScope scope = new PointerScope()) {
-            Call c = new Call(in, g, o, new PairState(targets, layout, ref), ignoreIndex);
+        try (Kernels k = backend.open(in.stream())) {
+            Validation.Checked checked = Validation.linearBatch(k, in, f, ignoreIndex, g);
+            double n = PairState.normalizer(normalizer, layout.pairs());
+            LinearOptions o = options != null ? options : backend.linearDefaults(in.vocab());
+            Call c = new Call(k, in, g, o, new PairState(k, checked, layout, in.vocab(), ignoreIndex), ignoreIndex);
             List<int[]> groups = c.groups();
             c.allocateTile(groups);
             for (int[] grp : groups) {
@@ -60,22 +61,32 @@ public final class LinearEngine {
                 int p1 = grp[1];
                 long r0 = layout.offset(2 * p0);
                 long r1 = layout.offset(2 * p1);
+                Runnable finish = () -> c.st.finishPairs(f, n, ignoreIndex, p0, p1, c.wantGrad);
                 if (grp[2] == 1) {
-                    c.singlePass(r0, r1, () -> c.st.finishPairs(backend, f, n, ignoreIndex, p0, p1, c.wantGrad));
+                    c.singlePass(r0, r1, finish);
                 } else {
-                    c.twoPass(r0, r1, () -> c.st.finishPairs(backend, f, n, ignoreIndex, p0, p1, c.wantGrad));
+                    c.twoPass(r0, r1, finish);
                 }
             }
-            c.finish();
-            return c.st.result(n);
+            c.narrowAccumulators();
+            EngineResult r = c.st.result(n, in.vocab(), ignoreIndex, HINT);
+            c.copyBack();
+            return r;
         } finally {
             Reference.reachabilityFence(in);
             Reference.reachabilityFence(g);
         }
     }
 
-    /** The state of one call: inputs as native fp32-capable views, scratch buffers and gradient accumulators. */
+    /** A raw pointer {@code bytes} past p's current element. */
+    private static Pointer plus(Pointer p, long bytes) {
+        long elem = p instanceof FloatPointer ? 4 : 1;
+        return RawPointer.ofAddress(p.address() + p.position() * elem + bytes, 0);
+    }
+
+    /** The state of one call: inputs where the kernels can reach them, scratch buffers and gradient accumulators. */
     private final class Call {
+        final Kernels k;
         final LinearInput in;
         final LinearGrads grads;
         final PairState st;
@@ -86,25 +97,29 @@ public final class LinearEngine {
         final int vocabTile;
         final long singlePassBytes;
         final boolean wantGrad;
-        final HostTensor hidden;
-        final HostTensor weight;
+        final Tensor hidden;
+        final Tensor weight;
+        /** The type the products take: the inputs' own when the backend multiplies it directly, else f32. */
+        final DType opType;
+        final int opBytes;
         final FloatPointer bias32;
-        final HostTensor gHidden;
-        final HostTensor gWeight;
-        final HostTensor gBias;
+        final Tensor gHidden;
+        final Tensor gWeight;
+        final Tensor gBias;
         final FloatPointer dW32;
         final FloatPointer dB32;
         final FloatPointer hiddenScratch;
         final FloatPointer weightScratch;
         final FloatPointer dHiddenScratch;
-        final FloatPointer ones;
-        final float[] negInf;
         final FloatPointer runMax;
         final FloatPointer runSum;
         final FloatPointer tgtLogit;
         FloatPointer tile;
+        /** G rounded into opType for the backward products, when opType is not f32. */
+        Pointer gNarrow;
 
-        Call(LinearInput in, LinearGrads grads, LinearOptions o, PairState st, long ignoreIndex) {
+        Call(Kernels k, LinearInput in, LinearGrads grads, LinearOptions o, PairState st, long ignoreIndex) {
+            this.k = k;
             this.in = in;
             this.grads = grads;
             this.st = st;
@@ -115,65 +130,58 @@ public final class LinearEngine {
             this.vocabTile = (int) Math.min(o.vocabTile(), vocab);
             this.singlePassBytes = o.singlePassBytes();
             this.wantGrad = grads.hidden() != null || grads.weight() != null || grads.bias() != null;
-            hidden = in.hidden().nativeView();
-            weight = in.weight().nativeView();
-            if (in.bias() == null) {
-                bias32 = null;
-            } else {
-                HostTensor b = in.bias().nativeView();
-                bias32 = widenAll(b, vocab);
-            }
-            gHidden = grads.hidden() != null ? grads.hidden().nativeStaging() : null;
-            gWeight = grads.weight() == null ? null : grads.accumulate() ? grads.weight().nativeView() : grads.weight().nativeStaging();
-            gBias = grads.bias() == null ? null : grads.accumulate() ? grads.bias().nativeView() : grads.bias().nativeStaging();
+            hidden = k.addressable(in.hidden(), true);
+            weight = k.addressable(in.weight(), true);
+            DType t = hidden.dtype();
+            opType = t == weight.dtype() && k.gemmTakes(t) ? t : DType.F32;
+            opBytes = opType.byteSize();
+            bias32 = in.bias() == null ? null : widenAll(k.addressable(in.bias(), true), vocab);
+            gHidden = grads.hidden() != null ? k.addressable(grads.hidden(), false) : null;
+            gWeight = grads.weight() == null ? null : k.addressable(grads.weight(), grads.accumulate());
+            gBias = grads.bias() == null ? null : k.addressable(grads.bias(), grads.accumulate());
             dW32 = accumulator(gWeight, vocab * d, grads.accumulate());
             dB32 = accumulator(gBias, vocab, grads.accumulate());
-            hiddenScratch = hidden.dtype() == DType.F32 ? null : new FloatPointer((long) chunkRows * d);
-            weightScratch = weight.dtype() == DType.F32 ? null : new FloatPointer((long) vocabTile * d);
-            dHiddenScratch = gHidden != null && gHidden.dtype() != DType.F32 ? new FloatPointer((long) chunkRows * d) : null;
-            ones = new FloatPointer(chunkRows);
-            float[] one = new float[chunkRows];
-            Arrays.fill(one, 1f);
-            ones.put(one);
-            negInf = new float[chunkRows];
-            Arrays.fill(negInf, Float.NEGATIVE_INFINITY);
-            runMax = new FloatPointer(chunkRows);
-            runSum = new FloatPointer(chunkRows);
-            tgtLogit = new FloatPointer(st.rows);
+            hiddenScratch = hidden.dtype() == opType ? null : k.floats((long) chunkRows * d);
+            weightScratch = weight.dtype() == opType ? null : k.floats((long) vocabTile * d);
+            dHiddenScratch = gHidden != null && gHidden.dtype() != DType.F32 ? k.floats((long) chunkRows * d) : null;
+            runMax = k.floats(chunkRows);
+            runSum = k.floats(chunkRows);
+            tgtLogit = k.floats(st.rows);
         }
 
-        /** One logits buffer for the whole call, sized for the largest group. */
+        /** One logits buffer for the whole call, sized for the largest group (and its narrow copy of G). */
         void allocateTile(List<int[]> groups) {
             long floats = 0;
             for (int[] g : groups) {
                 long rows = st.layout.offset(2 * g[1]) - st.layout.offset(2 * g[0]);
                 floats = Math.max(floats, g[2] == 1 ? rows * vocab : (long) chunkRows * vocabTile);
             }
-            tile = new FloatPointer(floats);
+            tile = k.floats(floats);
+            gNarrow = wantGrad && opType != DType.F32 ? k.bytes(floats * opBytes) : null;
         }
 
-        private FloatPointer widenAll(HostTensor t, long count) {
+        private FloatPointer widenAll(Tensor t, long count) {
             if (t.dtype() == DType.F32) {
-                return t.f32At(0);
+                return k.f32At(t, 0);
             }
-            FloatPointer p = new FloatPointer(count);
-            backend.convert(t.at(0), t.dtype(), p, DType.F32, count);
+            FloatPointer p = k.floats(count);
+            k.convert(k.at(t, 0), t.dtype(), p, DType.F32, count);
             return p;
         }
 
         /** fp32 accumulator of an output: the output itself when it is f32, else zeroed scratch. */
-        private FloatPointer accumulator(HostTensor out, long count, boolean accumulate) {
+        private FloatPointer accumulator(Tensor out, long count, boolean accumulate) {
             if (out == null) {
                 return null;
             }
             if (out.dtype() == DType.F32) {
                 if (!accumulate) {
-                    Pointer.memset(out.at(0), 0, count * 4);
+                    k.zero(k.at(out, 0), count * 4);
                 }
-                return out.f32At(0);
+                return k.f32At(out, 0);
             }
-            FloatPointer p = new FloatPointer(count);
-            Pointer.memset(p, 0, count * 4);
+            FloatPointer p = k.floats(count);
+            k.zero(p, count * 4);
             return p;
         }
 
@@ -197,62 +205,72 @@ public final class LinearEngine {
             return out;
         }
 
-        /** Hidden rows [a, b) as fp32. */
-        FloatPointer hiddenRows(long a, long b) {
+        /** Hidden rows [a, b) in opType. */
+        Pointer hiddenRows(long a, long b) {
             if (hiddenScratch == null) {
-                return hidden.f32At(a * d);
+                return k.at(hidden, a * d);
             }
-            backend.convert(hidden.at(a * d), hidden.dtype(), hiddenScratch, DType.F32, (b - a) * d);
+            k.convert(k.at(hidden, a * d), hidden.dtype(), hiddenScratch, DType.F32, (b - a) * d);
             return hiddenScratch;
         }
 
-        /** Weight rows [v0, v1) as fp32. */
-        FloatPointer weightRows(long v0, long v1) {
+        /** Weight rows [v0, v1) in opType. */
+        Pointer weightRows(long v0, long v1) {
             if (weightScratch == null) {
-                return weight.f32At(v0 * d);
+                return k.at(weight, v0 * d);
             }
-            backend.convert(weight.at(v0 * d), weight.dtype(), weightScratch, DType.F32, (v1 - v0) * d);
+            k.convert(k.at(weight, v0 * d), weight.dtype(), weightScratch, DType.F32, (v1 - v0) * d);
             return weightScratch;
         }
 
         void resetRunning(long a, long b) {
-            runMax.position(0).put(negInf, 0, (int) (b - a));
-            Pointer.memset(runSum, 0, (b - a) * 4);
+            k.fill(runMax, Float.NEGATIVE_INFINITY, b - a);
+            k.zero(runSum, (b - a) * 4);
         }
 
         /** Logits of rows [a, b) for columns [v0, v1) into x (row stride ld). */
-        void logitsTile(FloatPointer h, long rows, long v0, long v1, FloatPointer x, long ld) {
-            backend.gemm(false, true, rows, v1 - v0, d, 1f, h, d, weightRows(v0, v1), d, 0f, x, ld);
+        void logitsTile(Pointer h, long rows, long v0, long v1, FloatPointer x, long ld) {
+            k.gemm(false, true, rows, v1 - v0, d, h, d, weightRows(v0, v1), d, opType, 0f, x, ld);
         }
 
         void merge(FloatPointer x, long a, long b, long cols, long ld, long v0) {
-            long bad = backend.tileLseMerge(x, b - a, cols, ld, v0, bias32, PairState.at(st.targets, a), ignoreIndex, runMax, runSum,
-                    PairState.at(tgtLogit, a));
+            long bad = k.tileLseMerge(x, b - a, cols, ld, v0, bias32, PairState.at(st.targets, a), ignoreIndex, runMax, runSum,
+                    PairState.at(tgtLogit, a), a);
             if (bad >= 0) {
-                throw st.nonFinite(a + bad, "check the hidden states and the LM-head weight (and bias)");
+                throw st.nonFinite(bad, HINT);
             }
         }
 
+        /** G of rows [a, b) over a tile x with row stride ld: in place, and rounded into gNarrow when the products want it. */
+        void gradTile(FloatPointer x, long a, long b, long cols, long ld, long v0) {
+            k.tileGrad(x, b - a, cols, ld, v0, bias32, PairState.at(st.targets, a), ignoreIndex, PairState.at(st.lse, a),
+                    PairState.at(st.weight, a), gNarrow, opType, ld);
+        }
+
+        /** G's column v0 (relative to a tile whose column 0 is tile column 0) in the type the products take. */
+        Pointer gAt(FloatPointer x, long col) {
+            return gNarrow != null ? plus(gNarrow, col * opBytes) : PairState.at(x, col);
+        }
+
         /** The three backward products of one gradient tile G [rows × (v1−v0)] with row stride ld. */
-        void backwardTile(FloatPointer gTile, long a, long b, long v0, long v1, long ld, FloatPointer h, FloatPointer w,
-                          boolean firstTile) {
+        void backwardTile(Pointer gTile, long a, long b, long v0, long v1, long ld, Pointer h, Pointer w, boolean firstTile) {
             long rows = b - a;
             long cols = v1 - v0;
             if (gHidden != null) {
-                FloatPointer dh = dHiddenScratch != null ? dHiddenScratch : gHidden.f32At(a * d);
-                backend.gemm(false, false, rows, d, cols, 1f, gTile, ld, w, d, firstTile ? 0f : 1f, dh, d);
+                FloatPointer dh = dHiddenScratch != null ? dHiddenScratch : k.f32At(gHidden, a * d);
+                k.gemm(false, false, rows, d, cols, gTile, ld, w, d, opType, firstTile ? 0f : 1f, dh, d);
             }
             if (dW32 != null) {
-                backend.gemm(true, false, cols, d, rows, 1f, gTile, ld, h, d, 1f, PairState.at(dW32, v0 * d), d);
+                k.gemm(true, false, cols, d, rows, gTile, ld, h, d, opType, 1f, PairState.at(dW32, v0 * d), d);
             }
             if (dB32 != null) {
-                backend.columnSumAdd(gTile, rows, cols, ld, ones, PairState.at(dB32, v0));
+                k.columnSumAdd(gTile, opType, rows, cols, ld, PairState.at(dB32, v0));
             }
         }
 
         void storeHiddenGrad(long a, long b) {
             if (dHiddenScratch != null) {
-                backend.convert(dHiddenScratch, DType.F32, gHidden.at(a * d), gHidden.dtype(), (b - a) * d);
+                k.convert(dHiddenScratch, DType.F32, k.at(gHidden, a * d), gHidden.dtype(), (b - a) * d);
             }
         }
 
@@ -260,25 +278,24 @@ public final class LinearEngine {
         void singlePass(long r0, long r1, Runnable finishPairs) {
             long rows = r1 - r0;
             FloatPointer x = tile;
-            FloatPointer h = hiddenRows(r0, r1);
+            Pointer h = hiddenRows(r0, r1);
             for (long v0 = 0; v0 < vocab; v0 += vocabTile) {
                 long v1 = Math.min(vocab, v0 + vocabTile);
                 logitsTile(h, rows, v0, v1, PairState.at(x, v0), vocab);
             }
             resetRunning(r0, r1);
             merge(x, r0, r1, vocab, vocab, 0);
-            backend.lseFinish(runMax, runSum, PairState.at(tgtLogit, r0), PairState.at(st.targets, r0), ignoreIndex, rows,
+            k.lseFinish(runMax, runSum, PairState.at(tgtLogit, r0), PairState.at(st.targets, r0), ignoreIndex, rows,
                     PairState.at(st.lse, r0), PairState.at(st.logp, r0));
             finishPairs.run();
             if (!wantGrad) {
                 return;
             }
-            backend.tileGrad(x, rows, vocab, vocab, 0, bias32, PairState.at(st.targets, r0), ignoreIndex, PairState.at(st.lse, r0),
-                    PairState.at(st.weight, r0));
+            gradTile(x, r0, r1, vocab, vocab, 0);
             for (long v0 = 0; v0 < vocab; v0 += vocabTile) {
                 long v1 = Math.min(vocab, v0 + vocabTile);
-                FloatPointer w = gHidden != null || dW32 != null ? weightRows(v0, v1) : null;
-                backwardTile(PairState.at(x, v0), r0, r1, v0, v1, vocab, h, w, v0 == 0);
+                Pointer w = gHidden != null || dW32 != null ? weightRows(v0, v1) : null;
+                backwardTile(gAt(x, v0), r0, r1, v0, v1, vocab, h, w, v0 == 0);
             }
             storeHiddenGrad(r0, r1);
         }
@@ -288,14 +305,14 @@ public final class LinearEngine {
             FloatPointer x = tile;
             for (long a = r0; a < r1; a += chunkRows) {
                 long b = Math.min(r1, a + chunkRows);
-                FloatPointer h = hiddenRows(a, b);
+                Pointer h = hiddenRows(a, b);
                 resetRunning(a, b);
                 for (long v0 = 0; v0 < vocab; v0 += vocabTile) {
                     long v1 = Math.min(vocab, v0 + vocabTile);
                     logitsTile(h, b - a, v0, v1, x, vocabTile);
                     merge(x, a, b, v1 - v0, vocabTile, v0);
                 }
-                backend.lseFinish(runMax, runSum, PairState.at(tgtLogit, a), PairState.at(st.targets, a), ignoreIndex, b - a,
+                k.lseFinish(runMax, runSum, PairState.at(tgtLogit, a), PairState.at(st.targets, a), ignoreIndex, b - a,
                         PairState.at(st.lse, a), PairState.at(st.logp, a));
             }
             finishPairs.run();
@@ -304,35 +321,38 @@ public final class LinearEngine {
             }
             for (long a = r0; a < r1; a += chunkRows) {
                 long b = Math.min(r1, a + chunkRows);
-                FloatPointer h = hiddenRows(a, b);
+                Pointer h = hiddenRows(a, b);
                 for (long v0 = 0; v0 < vocab; v0 += vocabTile) {
                     long v1 = Math.min(vocab, v0 + vocabTile);
-                    FloatPointer w = weightRows(v0, v1);
-                    backend.gemm(false, true, b - a, v1 - v0, d, 1f, h, d, w, d, 0f, x, vocabTile);
-                    backend.tileGrad(x, b - a, v1 - v0, vocabTile, v0, bias32, PairState.at(st.targets, a), ignoreIndex,
-                            PairState.at(st.lse, a), PairState.at(st.weight, a));
-                    backwardTile(x, a, b, v0, v1, vocabTile, h, w, v0 == 0);
+                    Pointer w = weightRows(v0, v1);
+                    k.gemm(false, true, b - a, v1 - v0, d, h, d, w, d, opType, 0f, x, vocabTile);
+                    gradTile(x, a, b, v1 - v0, vocabTile, v0);
+                    backwardTile(gAt(x, 0), a, b, v0, v1, vocabTile, h, w, v0 == 0);
                 }
                 storeHiddenGrad(a, b);
             }
         }
 
-        /** Narrows fp32 accumulators into non-f32 outputs and copies staged outputs back into Java arrays. */
-        void finish() {
+        /** Narrows fp32 accumulators into non-f32 outputs. */
+        void narrowAccumulators() {
             if (gWeight != null && gWeight.dtype() != DType.F32) {
-                backend.convert(dW32, DType.F32, gWeight.at(0), gWeight.dtype(), vocab * d);
+                k.convert(dW32, DType.F32, k.at(gWeight, 0), gWeight.dtype(), vocab * d);
             }
             if (gBias != null && gBias.dtype() != DType.F32) {
-                backend.convert(dB32, DType.F32, gBias.at(0), gBias.dtype(), vocab);
+                k.convert(dB32, DType.F32, k.at(gBias, 0), gBias.dtype(), vocab);
             }
+        }
+
+        /** Staged outputs back into the caller's tensors (Java arrays; host memory when the call ran on a GPU). */
+        void copyBack() {
             if (gHidden != null) {
-                grads.hidden().copyBackTo(gHidden);
+                k.copyBack(grads.hidden(), gHidden);
             }
             if (gWeight != null) {
-                grads.weight().copyBackTo(gWeight);
+                k.copyBack(grads.weight(), gWeight);
             }
             if (gBias != null) {
-                grads.bias().copyBackTo(gBias);
+                k.copyBack(grads.bias(), gBias);
             }
         }
     }

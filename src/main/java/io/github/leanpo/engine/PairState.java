@@ -5,10 +5,11 @@ import org.bytedeco.javacpp.LongPointer;
 
 /**
  * The O(T + P) state both orchestrators share: per-row targets, lse, log-prob and gradient weight;
- * per-sequence sums, means, counts and coefficients; per-pair losses, rewards and ε. Allocated in
- * the caller's PointerScope, so it is freed when the call ends.
+ * per-sequence sums, means, counts and coefficients; per-pair losses, rewards and ε. It lives in the
+ * call's {@link Kernels} memory (host or device), so it is freed when the call ends.
  */
 final class PairState {
+    final Kernels k;
     final BatchLayout layout;
     final int rows;
     final int seqs;
@@ -28,47 +29,77 @@ final class PairState {
     final FloatPointer pairEpsilon;
     final FloatPointer refSum;
 
-    PairState(long[] targetValues, BatchLayout layout, float[] ref) {
+    /** Targets and ref sums as validation handed them over: host arrays, or (on a GPU) device tensors checked there. */
+    PairState(Kernels k, Validation.Checked checked, BatchLayout layout, long vocab, long ignoreIndex) {
+        this.k = k;
         this.layout = layout;
-        this.rows = targetValues.length;
+        this.rows = (int) layout.rows();
         this.seqs = layout.sequences();
         this.pairs = layout.pairs();
-        targets = new LongPointer(targetValues);
-        offsets = new LongPointer(layout.offsets());
-        lse = new FloatPointer(rows);
-        logp = new FloatPointer(rows);
-        weight = new FloatPointer(rows);
-        seqSum = new FloatPointer(seqs);
-        seqMean = new FloatPointer(seqs);
-        seqTokens = new LongPointer(seqs);
-        seqCoef = new FloatPointer(seqs);
-        pairLoss = new FloatPointer(pairs);
-        rewardChosen = new FloatPointer(pairs);
-        rewardRejected = new FloatPointer(pairs);
-        pairEpsilon = new FloatPointer(pairs);
-        refSum = ref != null ? new FloatPointer(ref) : null;
+        targets = checked.targets() != null ? k.upload(checked.targets())
+                : k.deviceTargets(checked.deviceTargets(), rows, vocab, ignoreIndex);
+        offsets = k.upload(layout.offsets());
+        lse = k.floats(rows);
+        logp = k.floats(rows);
+        weight = k.floats(rows);
+        seqSum = k.floats(seqs);
+        seqMean = k.floats(seqs);
+        seqTokens = k.longs(seqs);
+        seqCoef = k.floats(seqs);
+        pairLoss = k.floats(pairs);
+        rewardChosen = k.floats(pairs);
+        rewardRejected = k.floats(pairs);
+        pairEpsilon = k.floats(pairs);
+        if (checked.refSum() != null) {
+            refSum = k.upload(checked.refSum());
+        } else if (checked.deviceRefSum() != null) {
+            Tensor r = k.rowOperand(checked.deviceRefSum(), true);
+            refSum = k.f32At(r, 0);
+        } else {
+            refSum = null;
+        }
     }
 
     /** Sequence means, pair losses and (when {@code rowWeights}) per-row gradient weights for pairs [p0, p1). */
-    void finishPairs(Backend backend, PairFunction f, double normalizer, long ignoreIndex, int p0, int p1, boolean rowWeights) {
-        backend.seqReduce(logp, targets, ignoreIndex, offsets, 2L * p0, 2L * p1, seqSum, seqMean, seqTokens);
-        backend.pairLoss(f, normalizer, seqMean, seqSum, seqTokens, refSum, p0, p1, pairLoss, rewardChosen, rewardRejected,
-                pairEpsilon, seqCoef);
+    void finishPairs(PairFunction f, double normalizer, long ignoreIndex, int p0, int p1, boolean rowWeights) {
+        k.seqReduce(logp, targets, ignoreIndex, offsets, 2L * p0, 2L * p1, seqSum, seqMean, seqTokens);
+        k.pairLoss(f, normalizer, seqMean, seqSum, seqTokens, refSum, p0, p1, pairLoss, rewardChosen, rewardRejected, pairEpsilon,
+                seqCoef);
         if (rowWeights) {
-            backend.rowWeights(offsets, seqCoef, targets, ignoreIndex, 2L * p0, 2L * p1, weight);
+            k.rowWeights(offsets, seqCoef, targets, ignoreIndex, 2L * p0, 2L * p1, weight);
         }
     }
 
-    EngineResult result(double normalizer) {
-        float[] pl = get(pairLoss, pairs);
-        double total = 0;
-        for (float v : pl) {
-            total += v;
+    /**
+     * Waits for the call's work, turns errors found on the device into the exceptions the CPU raises at once, and reads
+     * the results.
+     *
+     * @param hint what to check when a row holds a non-finite value
+     */
+    EngineResult result(double normalizer, long vocab, long ignoreIndex, String hint) {
+        DeviceErrors e = k.finish();
+        if (e.badTargetRow() >= 0) {
+            long y = k.download(PairState.at(targets, e.badTargetRow()), 1)[0];
+            throw Validation.badTarget(e.badTargetRow(), y, vocab, ignoreIndex);
         }
-        long[] tok = new long[seqs];
-        seqTokens.get(tok);
-        return new EngineResult(total / normalizer, normalizer, get(seqMean, seqs), get(seqSum, seqs), tok, pl,
-                get(rewardChosen, pairs), get(rewardRejected, pairs), get(pairEpsilon, pairs));
+        if (e.emptySequence() >= 0) {
+            int s = (int) e.emptySequence();
+            throw Validation.emptyResponse(s / 2, s % 2, layout.offset(s), layout.offset(s + 1), ignoreIndex);
+        }
+        if (e.nonFiniteRow() >= 0) {
+            throw nonFinite(e.nonFiniteRow(), hint);
+        }
+        float[] pl = k.download(pairLoss, pairs);
+        double total = 0;
+        for (int p = 0; p < pl.length; p++) {
+            if (!Float.isFinite(pl[p])) {
+                throw new IllegalArgumentException("pair " + p + " has a non-finite loss (" + pl[p] + "); check its ref_sum values");
+            }
+            total += pl[p];
+        }
+        return new EngineResult(total / normalizer, normalizer, k.download(seqMean, seqs), k.download(seqSum, seqs),
+                k.download(seqTokens, seqs), pl, k.download(rewardChosen, pairs), k.download(rewardRejected, pairs),
+                k.download(pairEpsilon, pairs));
     }
 
     /** The error for a non-finite logit in row {@code row}, naming its pair and side. */
@@ -93,11 +124,5 @@ final class PairState {
 
     static LongPointer at(LongPointer p, long i) {
         return new LongPointer(p).position(p.position() + i);
-    }
-
-    private static float[] get(FloatPointer p, int n) {
-        float[] out = new float[n];
-        p.get(out);
-        return out;
     }
 }

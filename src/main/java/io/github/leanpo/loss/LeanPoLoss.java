@@ -7,6 +7,7 @@ import io.github.leanpo.engine.LinearEngine;
 import io.github.leanpo.engine.LinearGrads;
 import io.github.leanpo.engine.LinearOptions;
 import io.github.leanpo.engine.LogitsEngine;
+import io.github.leanpo.engine.Tensor;
 
 /**
  * The loss head: LeanPO and its relatives over a batch of preference pairs, forward and backward.
@@ -29,7 +30,7 @@ public final class LeanPoLoss implements AutoCloseable {
     private LeanPoLoss(LossConfig config, Backend backend, LinearOptions linearOptions) {
         this.config = config;
         this.backend = backend;
-        this.engine = new LogitsEngine(backend, LogitsEngine.DEFAULT_CHUNK_BYTES);
+        this.engine = new LogitsEngine(backend, 0);
         this.linear = new LinearEngine(backend, linearOptions);
     }
 
@@ -83,7 +84,7 @@ public final class LeanPoLoss implements AutoCloseable {
      * @param gradLogits borrowed output [T, V] in the logits' dtype; may be the logits themselves (in place)
      * @throws IllegalArgumentException for invalid input (naming the offending index) or non-finite logits
      */
-    public LossResult forwardBackward(LogitsBatch batch, HostTensor gradLogits) {
+    public LossResult forwardBackward(LogitsBatch batch, Tensor gradLogits) {
         if (gradLogits == null) {
             throw new IllegalArgumentException("gradLogits must be given; use forward() for the loss alone");
         }
@@ -116,7 +117,7 @@ public final class LeanPoLoss implements AutoCloseable {
         }
     }
 
-    private LossResult run(LogitsBatch batch, HostTensor grad) {
+    private LossResult run(LogitsBatch batch, Tensor grad) {
         checkOpen();
         if (batch == null) {
             throw new IllegalArgumentException("batch must be given");

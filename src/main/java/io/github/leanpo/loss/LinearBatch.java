@@ -1,8 +1,8 @@
 package io.github.leanpo.loss;
 
 import io.github.leanpo.engine.BatchLayout;
-import io.github.leanpo.engine.HostTensor;
 import io.github.leanpo.engine.LinearInput;
+import io.github.leanpo.engine.Tensor;
 
 /**
  * A fused-linear batch (DESIGN.md §2): the last hidden states [T, d] and the LM head's weight [V, d]
@@ -26,16 +26,23 @@ public final class LinearBatch {
      * @param targets    [T] (i32 or i64)
      * @param layout     the pairs; T = layout.rows()
      */
-    public static LinearBatch of(HostTensor hidden, HostTensor weight, HostTensor bias, long hiddenSize, long vocab,
-                                 HostTensor targets, BatchLayout layout) {
-        return new LinearBatch(new LinearInput(hidden, weight, bias, hiddenSize, vocab, targets, layout, null));
+    public static LinearBatch of(Tensor hidden, Tensor weight, Tensor bias, long hiddenSize, long vocab, Tensor targets,
+                                 BatchLayout layout) {
+        return new LinearBatch(new LinearInput(hidden, weight, bias, hiddenSize, vocab, targets, layout, null, 0));
     }
 
     /** The same batch with reference log-prob sums [2P] (f32), which DPO needs. */
-    public LinearBatch withRefSum(HostTensor refSum) {
+    public LinearBatch withRefSum(Tensor refSum) {
         LinearInput i = input;
         return new LinearBatch(new LinearInput(i.hidden(), i.weight(), i.bias(), i.hiddenSize(), i.vocab(), i.targets(), i.layout(),
-                refSum));
+                refSum, i.stream()));
+    }
+
+    /** The same batch on a CUDA stream (see {@link LogitsBatch#onStream}). Ignored on the CPU. */
+    public LinearBatch onStream(long stream) {
+        LinearInput i = input;
+        return new LinearBatch(new LinearInput(i.hidden(), i.weight(), i.bias(), i.hiddenSize(), i.vocab(), i.targets(), i.layout(),
+                i.refSum(), stream));
     }
 
     public BatchLayout layout() {

@@ -3,6 +3,7 @@ package io.github.leanpo.loss;
 import io.github.leanpo.engine.BatchLayout;
 import io.github.leanpo.engine.HostTensor;
 import io.github.leanpo.engine.LogitsInput;
+import io.github.leanpo.engine.Tensor;
 
 /**
  * A logits-in batch (DESIGN.md §2): logits [T, V] row-major (f32, bf16 or f16), targets [T] (i32 or
@@ -23,8 +24,8 @@ public final class LogitsBatch {
      * @param targets [T]
      * @param layout  which rows form which sequence and pair; T = layout.rows()
      */
-    public static LogitsBatch of(HostTensor logits, long vocab, HostTensor targets, BatchLayout layout) {
-        return new LogitsBatch(new LogitsInput(logits, vocab, targets, layout, null));
+    public static LogitsBatch of(Tensor logits, long vocab, Tensor targets, BatchLayout layout) {
+        return new LogitsBatch(new LogitsInput(logits, vocab, targets, layout, null, 0));
     }
 
     /** Convenience for f32 Java arrays; {@code seqOffsets} as in {@link BatchLayout#fromOffsets(long[])}. */
@@ -33,8 +34,19 @@ public final class LogitsBatch {
     }
 
     /** The same batch with reference log-prob sums [2P] (f32), which DPO needs. */
-    public LogitsBatch withRefSum(HostTensor refSum) {
-        return new LogitsBatch(new LogitsInput(input.logits(), input.vocab(), input.targets(), input.layout(), refSum));
+    public LogitsBatch withRefSum(Tensor refSum) {
+        LogitsInput i = input;
+        return new LogitsBatch(new LogitsInput(i.logits(), i.vocab(), i.targets(), i.layout(), refSum, i.stream()));
+    }
+
+    /**
+     * The same batch on a CUDA stream: the call's kernels are enqueued on {@code stream} (a {@code cudaStream_t} address,
+     * e.g. libtorch's current stream), after the work that produced the tensors there, and the results are ready for
+     * work enqueued there after the call. 0 is the default stream. Ignored on the CPU.
+     */
+    public LogitsBatch onStream(long stream) {
+        LogitsInput i = input;
+        return new LogitsBatch(new LogitsInput(i.logits(), i.vocab(), i.targets(), i.layout(), i.refSum(), stream));
     }
 
     public BatchLayout layout() {
@@ -49,7 +61,7 @@ public final class LogitsBatch {
         return input.vocab();
     }
 
-    public HostTensor logits() {
+    public Tensor logits() {
         return input.logits();
     }
 

@@ -135,7 +135,7 @@ class InputKindsTest {
         float[] ga = new float[f32.logitsF32.length];
         float[] gb = new float[f32.logitsF32.length];
         io.github.leanpo.engine.LogitsInput in = new io.github.leanpo.engine.LogitsInput(f32.logitsTensor(), f32.vocab,
-                HostTensor.of(f32.targets), BatchLayout.fromOffsets(f32.offsets), null);
+                HostTensor.of(f32.targets), BatchLayout.fromOffsets(f32.offsets), null, 0);
         var ra = small.run(in, LossConfig.leanpo().pairFunction(), -100, 0, HostTensor.of(ga));
         var rb = big.run(in, LossConfig.leanpo().pairFunction(), -100, 0, HostTensor.of(gb));
         assertEquals(ra.loss(), rb.loss(), 0.0);
