@@ -1,5 +1,6 @@
 package io.github.leanpo.cli;
 
+import io.github.leanpo.engine.CudaBackend;
 import io.github.leanpo.nativelib.NativeCalls;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,7 +36,8 @@ final class InfoCommand implements Callable<Integer> {
         m.put("cuda_compiled", cuda);
         m.put("cuda_devices", NativeCalls.cudaDeviceCount());
         m.put("cuda_status", NativeCalls.cudaStatus());
-        m.put("cuda_backend", "not available in this version (auto uses the CPU)");
+        String why = CudaBackend.unavailableReason();
+        m.put("cuda_backend", why == null ? "available (auto uses it)" : "unavailable (auto uses the CPU): " + why);
         m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         var out = spec.commandLine().getOut();
         if (json) {

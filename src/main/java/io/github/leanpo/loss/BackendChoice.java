@@ -1,6 +1,9 @@
 package io.github.leanpo.loss;
 
-/** Where the loss runs: AUTO picks CUDA when a GPU is present and the CUDA backend is available, else the CPU. */
+/**
+ * Where the loss runs. AUTO picks CUDA when a GPU is present, this libleanpo has its CUDA part and cuBLAS loads
+ * (see {@code leanpo info}), else the CPU. CUDA fails with the reason when any of those is missing.
+ */
 public enum BackendChoice {
     AUTO, CPU, CUDA;
 

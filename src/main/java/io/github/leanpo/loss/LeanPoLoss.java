@@ -2,6 +2,7 @@ package io.github.leanpo.loss;
 
 import io.github.leanpo.engine.Backend;
 import io.github.leanpo.engine.CpuBackend;
+import io.github.leanpo.engine.CudaBackend;
 import io.github.leanpo.engine.HostTensor;
 import io.github.leanpo.engine.LinearEngine;
 import io.github.leanpo.engine.LinearGrads;
@@ -17,8 +18,9 @@ import io.github.leanpo.engine.Tensor;
  *     double value = r.loss();
  * }
  * }</pre>
- * Holds a compute backend; close it when done (idempotent). Calls from several threads are allowed;
- * the CPU kernels run one call at a time on the shared thread pool.
+ * Holds a compute backend (the CPU, or a GPU: see {@link BackendChoice}); close it when done
+ * (idempotent). Calls from several threads are allowed; the CPU kernels run one call at a time on the
+ * shared thread pool, and on a GPU each call runs on the stream its batch names.
  */
 public final class LeanPoLoss implements AutoCloseable {
     private final LossConfig config;
@@ -44,22 +46,32 @@ public final class LeanPoLoss implements AutoCloseable {
      * @throws IllegalStateException when the requested backend is not available here, saying why
      */
     public static LeanPoLoss create(LossConfig config, BackendChoice choice, int threads) {
-        return create(config, choice, threads, null);
+        return create(config, choice, threads, null, 0);
     }
 
     /**
-     * @param linearOptions chunk and tile sizes of the fused-linear head, or null to choose them from V
+     * @param linearOptions chunk and tile sizes of the fused-linear head, or null to choose them from V and the backend
      * @throws IllegalStateException when the requested backend is not available here, saying why
      */
     public static LeanPoLoss create(LossConfig config, BackendChoice choice, int threads, LinearOptions linearOptions) {
+        return create(config, choice, threads, linearOptions, 0);
+    }
+
+    /**
+     * @param threads       CPU threads for the kernels (process-wide); {@code <= 0} keeps the current setting
+     * @param linearOptions chunk and tile sizes of the fused-linear head, or null to choose them from V and the backend
+     * @param gpu           the GPU index for CUDA (AUTO uses it when it picks CUDA)
+     * @throws IllegalStateException when the requested backend is not available here, saying why
+     */
+    public static LeanPoLoss create(LossConfig config, BackendChoice choice, int threads, LinearOptions linearOptions, int gpu) {
         if (config == null || choice == null) {
             throw new IllegalArgumentException("config and backend choice must be given");
         }
         Backend backend = switch (choice) {
-            // The CUDA backend is not part of this version; AUTO therefore always means the CPU.
-            case AUTO, CPU -> new CpuBackend(threads);
-            case CUDA -> throw new IllegalStateException(
-                    "the CUDA backend is not available in this version of leanpo; use --backend cpu (or auto)");
+            case CPU -> new CpuBackend(threads);
+            case CUDA -> new CudaBackend(gpu);
+            // A GPU, leanpo's CUDA part and cuBLAS must all be there; otherwise the CPU.
+            case AUTO -> CudaBackend.unavailableReason() == null ? new CudaBackend(gpu) : new CpuBackend(threads);
         };
         return new LeanPoLoss(config, backend, linearOptions);
     }

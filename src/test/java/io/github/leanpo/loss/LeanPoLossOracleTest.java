@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.leanpo.engine.BatchLayout;
+import io.github.leanpo.engine.DeviceTensor;
 import io.github.leanpo.engine.DType;
 import io.github.leanpo.engine.HostTensor;
 import io.github.leanpo.nativelib.NativeCalls;
@@ -12,6 +13,7 @@ import io.github.leanpo.oracle.OracleConfig;
 import io.github.leanpo.oracle.OracleObjective;
 import io.github.leanpo.oracle.OracleResult;
 import io.github.leanpo.oracle.OracleSmoothing;
+import io.github.leanpo.testing.Gpu;
 import io.github.leanpo.testing.RandomBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -189,18 +191,40 @@ class LeanPoLossOracleTest {
         assertEquals((double) on / eps.length, r.metrics().get("smoothing/active_fraction"), 1e-12);
     }
 
+    /** Where a comparison runs: the CPU, a GPU with host tensors (copied in and out), or a GPU with device tensors. */
+    enum Placement {
+        CPU, GPU_HOST_TENSORS, GPU_DEVICE_TENSORS, GPU_DEVICE_IN_PLACE
+    }
+
     /** Runs the engine and the oracle on the same batch and asserts every output. */
     static LossResult compare(RandomBatch b, LossConfig cfg, OracleConfig ocfg, String key) {
+        return compare(b, cfg, ocfg, key, Placement.CPU);
+    }
+
+    /** As {@link #compare(RandomBatch, LossConfig, OracleConfig, String)}, on the CPU or a GPU. */
+    static LossResult compare(RandomBatch b, LossConfig cfg, OracleConfig ocfg, String key, Placement where) {
         OracleResult ref = Oracle.compute(b.logitsF64, b.rows, b.vocab, b.targets, b.offsets,
                 cfg.objective() == Objective.DPO ? toDouble(b.refSum) : null, ocfg);
-        LogitsBatch batch = LogitsBatch.of(b.logitsTensor(), b.vocab, HostTensor.of(b.targets), BatchLayout.fromOffsets(b.offsets));
-        if (cfg.objective() == Objective.DPO) {
-            batch = batch.withRefSum(HostTensor.of(b.refSum));
-        }
         Object grad = b.newGradArray();
         LossResult r;
-        try (LeanPoLoss loss = LeanPoLoss.create(cfg, BackendChoice.CPU, 0)) {
-            r = loss.forwardBackward(batch, RandomBatch.view(grad, b.dtype));
+        BackendChoice choice = where == Placement.CPU ? BackendChoice.CPU : BackendChoice.CUDA;
+        try (LeanPoLoss loss = LeanPoLoss.create(cfg, choice, 0); Gpu gpu = where.ordinal() >= 2 ? new Gpu() : null) {
+            if (where.ordinal() >= 2) {
+                DeviceTensor x = b.dtype == DType.F32 ? gpu.upload(b.logitsF32) : gpu.upload(b.logits16, b.dtype);
+                LogitsBatch batch = LogitsBatch.of(x, b.vocab, gpu.upload(b.targets), BatchLayout.fromOffsets(b.offsets));
+                if (cfg.objective() == Objective.DPO) {
+                    batch = batch.withRefSum(gpu.upload(b.refSum));
+                }
+                DeviceTensor g = where == Placement.GPU_DEVICE_IN_PLACE ? x : gpu.poisoned(b.dtype, x.numel());
+                r = loss.forwardBackward(batch, g);
+                gpu.download(g, grad);
+            } else {
+                LogitsBatch batch = LogitsBatch.of(b.logitsTensor(), b.vocab, HostTensor.of(b.targets), BatchLayout.fromOffsets(b.offsets));
+                if (cfg.objective() == Objective.DPO) {
+                    batch = batch.withRefSum(HostTensor.of(b.refSum));
+                }
+                r = loss.forwardBackward(batch, RandomBatch.view(grad, b.dtype));
+            }
         }
         Tol t = tol(b.dtype);
         close(key + " loss", ref.loss(), r.loss(), t.fwdAbs(), t.fwdRel(), "loss");
