@@ -1,5 +1,7 @@
 package io.github.leanpo.engine;
 
+import io.github.leanpo.nativelib.CudaCalls;
+import io.github.leanpo.nativelib.RawPointer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,18 +18,23 @@ import org.bytedeco.javacpp.PointerScope;
  * pair mapping. Prompt and video rows never reach the loss head. After the backward pass,
  * {@link #scatter} puts the compact gradient back into a [B, L, width] buffer, zeros elsewhere.
  *
- * <p>Owns the compact rows and targets (native memory) until {@link #close()} (idempotent).
+ * <p>Rows in device memory are gathered and scattered on the GPU, on the stream given, and the compact
+ * rows stay there; the labels are read on the host (they decide the layout). Owns the compact rows,
+ * targets and row index (host or device memory) until {@link #close()} (idempotent).
  */
 public final class Compaction implements AutoCloseable {
     private final Backend backend;
+    private final Pointer stream;
     private final DType dtype;
     private final long width;
     private final long fullRows;
     private final BatchLayout layout;
     private final long[] sourceRows;
     private final List<Pointer> owned = new ArrayList<>();
-    private final HostTensor rows;
+    private final List<Long> ownedOnDevice = new ArrayList<>();
+    private final Tensor rows;
     private final HostTensor targets;
+    /** Row index b·L + l of each compact row, where the rows are (host or device). */
     private final LongPointer index;
     private boolean closed;
 
@@ -39,13 +46,20 @@ public final class Compaction implements AutoCloseable {
      * @param allowEmptyRejected true for SFT, where the rejected response takes no part
      * @throws IllegalArgumentException naming the pair or batch row at fault
      */
-    public static Compaction of(Backend backend, HostTensor src, long batch, long seqLen, long width, HostTensor labels,
+    public static Compaction of(Backend backend, Tensor src, long batch, long seqLen, long width, HostTensor labels,
                                 int[] chosenRow, int[] rejectedRow, long ignoreIndex, boolean allowEmptyRejected) {
-        return new Compaction(backend, src, batch, seqLen, width, labels, chosenRow, rejectedRow, ignoreIndex, allowEmptyRejected);
+        return of(backend, src, batch, seqLen, width, labels, chosenRow, rejectedRow, ignoreIndex, allowEmptyRejected, 0);
     }
 
-    private Compaction(Backend backend, HostTensor src, long batch, long seqLen, long width, HostTensor labels, int[] chosenRow,
-                       int[] rejectedRow, long ignoreIndex, boolean allowEmptyRejected) {
+    /** @param stream the CUDA stream (address, 0 = default) device rows are gathered and scattered on */
+    public static Compaction of(Backend backend, Tensor src, long batch, long seqLen, long width, HostTensor labels,
+                                int[] chosenRow, int[] rejectedRow, long ignoreIndex, boolean allowEmptyRejected, long stream) {
+        return new Compaction(backend, src, batch, seqLen, width, labels, chosenRow, rejectedRow, ignoreIndex, allowEmptyRejected,
+                stream);
+    }
+
+    private Compaction(Backend backend, Tensor src, long batch, long seqLen, long width, HostTensor labels, int[] chosenRow,
+                       int[] rejectedRow, long ignoreIndex, boolean allowEmptyRejected, long stream) {
         if (batch < 1 || seqLen < 2 || width < 1) {
             throw new IllegalArgumentException("need B >= 1, L >= 2 and a row width >= 1, got B=" + batch + ", L=" + seqLen + ", width=" + width);
         }
@@ -106,6 +120,7 @@ public final class Compaction implements AutoCloseable {
             lb.addPair(n[0], n[1]);
         }
         this.backend = backend;
+        this.stream = CudaCalls.stream(stream);
         this.dtype = src.dtype();
         this.width = width;
         this.fullRows = bl;
@@ -115,15 +130,35 @@ public final class Compaction implements AutoCloseable {
         long t = sourceRows.length;
         long rowBytes = width * dtype.byteSize();
         try (PointerScope scope = new PointerScope()) {
-            index = own(scope, new LongPointer(sourceRows));
-            BytePointer compact = own(scope, new BytePointer(Math.max(1, t * rowBytes)));
+            LongPointer hostIndex = own(scope, new LongPointer(sourceRows));
             LongPointer tp = own(scope, new LongPointer(targetValues));
-            try (Kernels k = backend.open(0)) {
-                k.gatherRows(k.at(k.addressable(src, true), 0), rowBytes, index, t, compact);
-            }
-            rows = HostTensor.of(compact, dtype, t * width);
             targets = HostTensor.of(tp, DType.I64, t);
+            if (src instanceof DeviceTensor d) {
+                index = new LongPointer(deviceCopy(hostIndex, t * 8));
+                long compact = deviceAlloc(t * rowBytes);
+                CudaCalls.gatherRows(d.at(0), rowBytes, index, t, RawPointer.ofAddress(compact, t * rowBytes), this.stream);
+                rows = DeviceTensor.of(compact, dtype, t * width, d.device());
+            } else {
+                index = hostIndex;
+                BytePointer compact = own(scope, new BytePointer(Math.max(1, t * rowBytes)));
+                try (Kernels k = backend.open(0)) {
+                    k.gatherRows(k.at(k.addressable(src, true), 0), rowBytes, index, t, compact);
+                }
+                rows = HostTensor.of(compact, dtype, t * width);
+            }
         }
+    }
+
+    private long deviceAlloc(long bytes) {
+        long a = CudaCalls.malloc(Math.max(1, bytes), stream);
+        ownedOnDevice.add(a);
+        return a;
+    }
+
+    private Pointer deviceCopy(Pointer host, long bytes) {
+        Pointer d = RawPointer.ofAddress(deviceAlloc(bytes), bytes);
+        CudaCalls.memcpy(d, host, bytes, stream);
+        return d;
     }
 
     /** Takes {@code p} out of the call's scope (detach drops the scope's reference, so keep one of our own). */
@@ -134,9 +169,23 @@ public final class Compaction implements AutoCloseable {
         return p;
     }
 
-    /** The compact rows [T, width] in the input's dtype; owned by this object. */
-    public HostTensor rows() {
+    /** The compact rows [T, width] in the input's dtype, where the input was (host or device); owned by this object. */
+    public Tensor rows() {
         return rows;
+    }
+
+    /**
+     * A buffer [T, width] of the input's dtype where the input is (host or device memory), for a compact gradient; owned
+     * by this object until {@link #close()}.
+     */
+    public Tensor newCompactBuffer() {
+        long n = sourceRows.length * width;
+        if (rows instanceof DeviceTensor d) {
+            return DeviceTensor.of(deviceAlloc(n * dtype.byteSize()), dtype, n, d.device());
+        }
+        try (PointerScope scope = new PointerScope()) {
+            return HostTensor.of(own(scope, new BytePointer(Math.max(1, n * dtype.byteSize()))), dtype, n);
+        }
     }
 
     /** Targets [T] (i64); owned by this object. */
@@ -157,7 +206,7 @@ public final class Compaction implements AutoCloseable {
      * Writes the compact gradient [T, width] (the input's dtype) into {@code full} [B, L, width], with zeros in every
      * row that did not reach the head.
      */
-    public void scatter(HostTensor compact, HostTensor full) {
+    public void scatter(Tensor compact, Tensor full) {
         if (closed) {
             throw new IllegalStateException("this Compaction is closed");
         }
@@ -169,11 +218,22 @@ public final class Compaction implements AutoCloseable {
             throw new IllegalArgumentException("gradient buffers too small: compact holds " + compact.numel() + " (needs " + t * width
                     + "), full holds " + full.numel() + " (needs " + fullRows * width + ")");
         }
+        long rowBytes = width * dtype.byteSize();
+        if (rows instanceof DeviceTensor) {
+            if (!(compact instanceof DeviceTensor c) || !(full instanceof DeviceTensor f)) {
+                throw new IllegalArgumentException("the batch's rows are on the GPU, so both gradients must be device memory too");
+            }
+            CudaCalls.memset(f.at(0), 0, fullRows * rowBytes, stream);
+            CudaCalls.scatterRows(c.at(0), rowBytes, index, t, f.at(0), stream);
+            return;
+        }
         try (Kernels k = backend.open(0)) {
+            k.requireUsable(compact, "the compact gradient");
+            k.requireUsable(full, "the full gradient");
             Tensor c = k.addressable(compact, true);
             Tensor f = k.addressable(full, false);
-            k.zero(k.at(f, 0), fullRows * width * dtype.byteSize());
-            k.scatterRows(k.at(c, 0), width * dtype.byteSize(), index, t, k.at(f, 0));
+            k.zero(k.at(f, 0), fullRows * rowBytes);
+            k.scatterRows(k.at(c, 0), rowBytes, index, t, k.at(f, 0));
             k.copyBack(full, f);
         }
     }
@@ -184,6 +244,10 @@ public final class Compaction implements AutoCloseable {
             closed = true;
             for (Pointer p : owned) {
                 p.releaseReference();
+            }
+            // stream-ordered: released after the gather and scatters enqueued before
+            for (long a : ownedOnDevice) {
+                CudaCalls.free(a, stream);
             }
         }
     }

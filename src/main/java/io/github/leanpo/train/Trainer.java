@@ -142,7 +142,7 @@ public final class Trainer implements AutoCloseable {
                 Tensor gradHidden = zeros(b.rows(), b.seqLen(), d);
                 try (HfBatch hb = HfBatch.ofHidden(HostTensor.of(hidden.data_ptr_float(), DType.F32, n), b.rows(), b.seqLen(), d,
                         HostTensor.of(b.labels()), b.mapping(), lc)) {
-                    HostTensor gCompact = hb.newCompactGrad();
+                    io.github.leanpo.engine.Tensor gCompact = hb.newCompactGrad();
                     LinearBatch lb = hb.linear(headView, null, v);
                     if (lc.objective() == Objective.DPO) {
                         if (b.refSum() == null) {

@@ -161,6 +161,11 @@ class CudaLossTest {
     }
 
     @Test
+    void hfAdapterCompactsAndScattersOnTheGpu() {
+        HfBatchTest.hiddenRoundTrip(true);
+    }
+
+    @Test
     void nonFiniteRowIsNamedAndInPlaceLogitsStayIntact() {
         RandomBatch b = new RandomBatch(3, 1031, new int[] {4, 6}, new int[] {5, 2}, DType.BF16, 0.0, 2.0, -100);
         short[] x = b.logits16.clone();

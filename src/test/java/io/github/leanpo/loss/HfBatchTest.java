@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.leanpo.engine.BatchLayout;
+import io.github.leanpo.engine.DeviceTensor;
 import io.github.leanpo.engine.HostTensor;
 import io.github.leanpo.engine.LinearGrads;
+import io.github.leanpo.engine.Tensor;
 import io.github.leanpo.oracle.Oracle;
 import io.github.leanpo.oracle.OracleConfig;
 import io.github.leanpo.oracle.OracleLinearResult;
 import io.github.leanpo.oracle.OracleResult;
+import io.github.leanpo.testing.Gpu;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -38,6 +41,11 @@ class HfBatchTest {
 
     @Test
     void hiddenAdapterMatchesHandCompactedOracle() {
+        hiddenRoundTrip(false);
+    }
+
+    /** The hidden-state adapter against a hand compaction through the oracle, with host or (onGpu) device tensors. */
+    static void hiddenRoundTrip(boolean onGpu) {
         Random r = new Random(3);
         int[] prompt = {3, 5, 2, 4};
         int[] resp = {4, 6, 5, 3};
@@ -87,13 +95,22 @@ class HfBatchTest {
         float[] gradFull = new float[B * L * D];
         java.util.Arrays.fill(gradFull, 7f); // must be overwritten everywhere
         float[] gW = new float[V * D];
-        try (HfBatch hb = HfBatch.ofHidden(HostTensor.of(hidden), B, L, D, HostTensor.of(lab), map, LossConfig.leanpo());
-             LeanPoLoss loss = LeanPoLoss.create(LossConfig.leanpo())) {
+        try (Gpu gpu = onGpu ? new Gpu() : null;
+             HfBatch hb = HfBatch.ofHidden(onGpu ? gpu.upload(hidden) : HostTensor.of(hidden), B, L, D, HostTensor.of(lab), map,
+                     LossConfig.leanpo());
+             LeanPoLoss loss = LeanPoLoss.create(LossConfig.leanpo(), onGpu ? BackendChoice.CUDA : BackendChoice.CPU, 0)) {
             assertEquals(t, hb.rows());
             assertEquals(BatchLayout.fromOffsets(offsets).offsets()[4], hb.rows());
-            HostTensor gc = hb.newCompactGrad();
-            LossResult res = loss.forwardBackward(hb.linear(HostTensor.of(weight), null, V), new LinearGrads(gc, HostTensor.of(gW), null, false));
-            hb.scatterGrad(gc, HostTensor.of(gradFull));
+            Tensor gc = hb.newCompactGrad();
+            Tensor full = onGpu ? gpu.upload(gradFull) : HostTensor.of(gradFull);
+            Tensor gw = onGpu ? gpu.upload(gW) : HostTensor.of(gW);
+            LossResult res = loss.forwardBackward(hb.linear(onGpu ? gpu.upload(weight) : HostTensor.of(weight), null, V),
+                    new LinearGrads(gc, gw, null, false));
+            hb.scatterGrad(gc, full);
+            if (onGpu) {
+                gpu.download((DeviceTensor) full, gradFull);
+                gpu.download((DeviceTensor) gw, gW);
+            }
             OracleResult lr = ref.logitsResult();
             assertEquals(lr.loss(), res.loss(), 1e-5);
             for (int q = 0; q < 4; q++) {
@@ -131,7 +148,7 @@ class HfBatchTest {
         float[] full = new float[logits.length];
         try (HfBatch hb = HfBatch.ofLogits(HostTensor.of(logits), B, L, V, HostTensor.of(lab), PairMapping.interleaved(2), LossConfig.leanpo());
              LeanPoLoss loss = LeanPoLoss.create(LossConfig.leanpo())) {
-            HostTensor gc = hb.newCompactGrad();
+            Tensor gc = hb.newCompactGrad();
             LossResult res = loss.forwardBackward(hb.logits(), gc);
             hb.scatterGrad(gc, HostTensor.of(full));
             assertTrue(Double.isFinite(res.loss()));
