@@ -1,7 +1,9 @@
 package io.github.leanpo.cli;
 
 import io.github.leanpo.engine.BatchLayout;
+import io.github.leanpo.engine.CudaBackend;
 import io.github.leanpo.engine.DType;
+import io.github.leanpo.engine.DeviceTensor;
 import io.github.leanpo.engine.HostTensor;
 import io.github.leanpo.engine.LinearGrads;
 import io.github.leanpo.engine.LinearOptions;
@@ -11,6 +13,7 @@ import io.github.leanpo.loss.LinearBatch;
 import io.github.leanpo.loss.LogitsBatch;
 import io.github.leanpo.loss.LossConfig;
 import io.github.leanpo.loss.LossResult;
+import io.github.leanpo.nativelib.CudaCalls;
 import io.github.leanpo.nativelib.NativeCalls;
 import java.io.PrintWriter;
 import java.util.Arrays;
@@ -114,7 +117,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         LinearOptions opts = null;
         if (linear && (chunkRows > 0 || vocabTile > 0)) {
-            LinearOptions def = LinearOptions.defaults(vocab);
+            boolean gpu = choice == BackendChoice.CUDA || (choice == BackendChoice.AUTO && CudaBackend.unavailableReason() == null);
+            LinearOptions def = gpu ? CudaBackend.defaultLinearOptions(vocab) : LinearOptions.defaults(vocab);
             opts = new LinearOptions(chunkRows > 0 ? chunkRows : def.chunkRows(), vocabTile > 0 ? vocabTile : def.vocabTile(),
                     def.singlePassBytes());
         }
@@ -136,7 +140,11 @@ final class BenchCommand implements Callable<Integer> {
             m.put("cpu_isa", NativeCalls.cpuIsa());
             double[] times;
             LossResult[] last = new LossResult[1];
-            if (!linear) {
+            if (loss.backendName().equals("cuda")) {
+                try (GpuBench gpu = new GpuBench()) {
+                    times = onGpu(gpu, loss, m, linear, dt, layout, opts, last);
+                }
+            } else if (!linear) {
                 long elems = Math.multiplyExact(rows, vocab);
                 Pointer x = BenchInputs.random(dt, elems, 4f, 0x2545F4914F6CDD1DL);
                 Pointer g = inPlace ? x : BenchInputs.alloc(dt, elems);
@@ -188,6 +196,62 @@ final class BenchCommand implements Callable<Integer> {
             print(m);
             return 0;
         }
+    }
+
+    /**
+     * The same runs on a GPU with every input and output resident in device memory, so the time is the head's (one host
+     * wait per call, for the loss) and not PCIe copies; ceilings measured in this process: device copy bandwidth (logits
+     * mode) or the cuBLAS rate of the head's three products on a chunk (linear mode). Peak memory is the device's.
+     */
+    private double[] onGpu(GpuBench gpu, LeanPoLoss loss, Map<String, Object> m, boolean linear, DType dt, BatchLayout layout,
+                           LinearOptions opts, LossResult[] last) {
+        DeviceTensor tgt = gpu.upload(new LongPointer(BenchInputs.targets(rows, vocab, 7)), DType.I64, rows);
+        long free0 = CudaCalls.memInfo()[0];
+        double[] times;
+        if (!linear) {
+            long elems = Math.multiplyExact(rows, vocab);
+            DeviceTensor pristine = gpu.upload(BenchInputs.random(dt, elems, 4f, 0x2545F4914F6CDD1DL), dt, elems);
+            DeviceTensor x = inPlace ? gpu.alloc(dt, elems) : pristine;
+            DeviceTensor g = inPlace ? x : gpu.alloc(dt, elems);
+            LogitsBatch batch = LogitsBatch.of(x, vocab, tgt, layout);
+            times = time(() -> {
+                if (inPlace) {
+                    gpu.copy(x, pristine);  // the previous run overwrote the logits (untimed)
+                }
+            }, () -> last[0] = loss.forwardBackward(batch, g));
+            long ideal = 2 * elems * dt.byteSize();
+            double median = median(times);
+            double copy = gpu.copyBandwidth(Math.min(ideal / 2, 4L << 30));
+            m.put("in_place", inPlace);
+            m.put("ideal_bytes", ideal);
+            m.put("achieved_GBps", ideal / median / 1e9);
+            m.put("copy_GBps", copy / 1e9);
+            m.put("fraction_of_copy", ideal / median / copy);
+        } else {
+            long d = hiddenSize;
+            DeviceTensor h = gpu.upload(BenchInputs.random(dt, rows * d, 2f, 0x2545F4914F6CDD1DL), dt, rows * d);
+            DeviceTensor w = gpu.upload(BenchInputs.random(dt, vocab * d, (float) (4 / Math.sqrt(d)), 0x1234567887654321L), dt, vocab * d);
+            DeviceTensor gh = gpu.alloc(dt, rows * d);
+            DeviceTensor gw = gpu.alloc(DType.F32, vocab * d);
+            LinearBatch batch = LinearBatch.of(h, w, null, d, vocab, tgt, layout);
+            LinearGrads grads = new LinearGrads(gh, gw, null, false);
+            times = time(() -> { }, () -> last[0] = loss.forwardBackward(batch, grads));
+            double useful = 6.0 * rows * d * vocab;
+            double median = median(times);
+            LinearOptions used = opts != null ? opts : CudaBackend.defaultLinearOptions(vocab);
+            long c = Math.min(used.chunkRows(), rows);
+            double rate = gpu.gemmRate(c, d, vocab, dt, h, w);
+            m.put("useful_flops", useful);
+            m.put("useful_GFLOPs", useful / median / 1e9);
+            m.put("gemm_GFLOPs", rate / 1e9);
+            m.put("fraction_of_gemm", useful / median / rate);
+            m.put("chunk_rows", used.chunkRows());
+            m.put("vocab_tile", used.vocabTile());
+            m.put("tv_buffer_bytes", rows * vocab * 4);
+        }
+        m.put("peak_device_bytes", free0 - CudaCalls.memInfo()[0]);
+        m.put("peak_rss_bytes", ProcStatus.peakRssBytes());
+        return times;
     }
 
     /** The libtorch baseline on exactly the inputs the leanpo run uses (same generator, same seeds). */
@@ -254,9 +318,13 @@ final class BenchCommand implements Callable<Integer> {
                     (long) m.get("ideal_bytes") / 1e9, (double) m.get("achieved_GBps"), (double) m.get("copy_GBps"),
                     100 * (double) m.get("fraction_of_copy"));
         } else {
-            out.printf(Locale.ROOT, "  useful 6·T·d·V = %.1f GFLOP -> %.1f GFLOP/s; OpenBLAS sgemm on the same shapes %.1f GFLOP/s (%.0f%%)%n",
-                    (double) m.get("useful_flops") / 1e9, (double) m.get("useful_GFLOPs"), (double) m.get("sgemm_GFLOPs"),
-                    100 * (double) m.get("fraction_of_sgemm"));
+            boolean gpu = m.containsKey("gemm_GFLOPs");
+            out.printf(Locale.ROOT, "  useful 6·T·d·V = %.1f GFLOP -> %.1f GFLOP/s; %s on the same shapes %.1f GFLOP/s (%.0f%%)%n",
+                    (double) m.get("useful_flops") / 1e9, (double) m.get("useful_GFLOPs"), gpu ? "cuBLAS" : "OpenBLAS sgemm",
+                    (double) m.get(gpu ? "gemm_GFLOPs" : "sgemm_GFLOPs"), 100 * (double) m.get(gpu ? "fraction_of_gemm" : "fraction_of_sgemm"));
+        }
+        if (m.containsKey("peak_device_bytes")) {
+            out.printf(Locale.ROOT, "  device memory taken by the run %.1f MiB%n", (long) m.get("peak_device_bytes") / 1048576.0);
         }
         out.printf(Locale.ROOT, "  peak resident memory %.1f MiB; loss %.6f%n", (long) m.get("peak_rss_bytes") / 1048576.0, (double) m.get("loss"));
     }

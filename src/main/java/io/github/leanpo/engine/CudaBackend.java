@@ -82,9 +82,13 @@ public final class CudaBackend implements Backend {
         return Long.MAX_VALUE;
     }
 
-    /** Chunks of up to 8192 rows whose fp32 logits fit 2 GiB; 16384-column tiles where a pair needs two passes. */
     @Override
     public LinearOptions linearDefaults(long vocab) {
+        return defaultLinearOptions(vocab);
+    }
+
+    /** Chunks of up to 8192 rows whose fp32 logits fit 2 GiB; 16384-column tiles where a pair needs two passes. */
+    public static LinearOptions defaultLinearOptions(long vocab) {
         int rows = (int) Math.max(256, Math.min(8192, SINGLE_PASS_BYTES / (4 * Math.max(1, vocab))));
         return new LinearOptions(rows, 16384, SINGLE_PASS_BYTES);
     }

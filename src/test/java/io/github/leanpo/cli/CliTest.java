@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.leanpo.engine.CudaBackend;
 import io.github.leanpo.engine.DType;
 import io.github.leanpo.oracle.Oracle;
 import io.github.leanpo.oracle.OracleConfig;
@@ -26,6 +28,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.ShortPointer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -179,7 +182,11 @@ class CliTest {
         assertOneLineError(cli("loss", in.toString(), "--smoothing", "fixed"), 2, "--epsilon");
         assertOneLineError(cli("loss", in.toString(), "--beta", "-1"), 2, "beta");
         assertOneLineError(cli("loss", in.toString(), "-o", in.toString()), 2, "overwrite the input");
-        assertOneLineError(cli("loss", in.toString(), "--backend", "cuda"), 1, "CUDA");
+        if (CudaBackend.unavailableReason() != null) {
+            assertOneLineError(cli("loss", in.toString(), "--backend", "cuda"), 1, "the CUDA backend is not available");
+            assertOneLineError(cli("bench", "--backend", "cuda", "--T", "8", "--V", "10", "--pairs", "1"), 1,
+                    "the CUDA backend is not available");
+        }
         assertOneLineError(cli("loss", in.toString(), "--bogus"), 2, "--bogus");
         assertOneLineError(cli("bench", "--mode", "quadratic"), 2, "--mode quadratic");
         assertOneLineError(cli("bench", "--T", "1"), 2, "--T");
@@ -200,6 +207,9 @@ class CliTest {
         assertTrue(i.get("native_library").asText().contains("leanpo"));
         assertTrue(i.get("threads").asInt() >= 1);
         assertTrue(i.has("cuda_compiled") && i.has("cuda_devices"));
+        String cuda = i.get("cuda_backend").asText();
+        assertTrue(CudaBackend.unavailableReason() == null ? cuda.startsWith("available") : cuda.startsWith("unavailable (auto uses the CPU): "),
+                cuda);
 
         CliRun bench = cli("bench", "--T", "64", "--V", "1000", "--pairs", "2", "--repeat", "3", "--dtype", "bf16", "--json");
         assertEquals(0, bench.code(), bench.err());
@@ -225,5 +235,31 @@ class CliTest {
         assertEquals("torch", t.get("impl").asText());
         assertEquals(l.get("loss").asDouble(), t.get("loss").asDouble(), 1e-5);
         assertOneLineError(cli("bench", "--mode", "logits", "--impl", "torch"), 2, "--impl torch");
+    }
+
+    @Test
+    @Tag("gpu")
+    void lossAndBenchOnTheGpu() throws Exception {
+        assumeTrue(CudaBackend.unavailableReason() == null, () -> "no CUDA backend here: " + CudaBackend.unavailableReason());
+        RandomBatch b = new RandomBatch(12, 1031, new int[] {3, 5}, new int[] {4, 2}, DType.BF16, 0.1, 2.0, -100);
+        Path in = writeBatch(b, false);
+        Path cpuOut = dir.resolve("cpu.safetensors");
+        Path gpuOut = dir.resolve("gpu.safetensors");
+        assertEquals(0, cli("loss", in.toString(), "--backend", "cpu", "-o", cpuOut.toString()).code());
+        CliRun g = cli("loss", in.toString(), "--backend", "cuda", "-o", gpuOut.toString(), "--json");
+        assertEquals(0, g.code(), g.err());
+        assertEquals("cuda", new ObjectMapper().readTree(g.out()).get("backend").asText());
+        try (SafetensorsFile c = SafetensorsFile.open(cpuOut); SafetensorsFile d = SafetensorsFile.open(gpuOut)) {
+            assertEquals(c.readF32("loss")[0], d.readF32("loss")[0], 1e-5);
+        }
+        for (String mode : new String[] {"logits", "linear"}) {
+            CliRun bench = cli("bench", "--backend", "cuda", "--mode", mode, "--T", "256", "--V", "4096", "--d", "128", "--pairs", "4",
+                    "--dtype", "bf16", "--repeat", "2", "--json");
+            assertEquals(0, bench.code(), bench.err());
+            JsonNode m = new ObjectMapper().readTree(bench.out());
+            assertEquals("cuda", m.get("backend").asText());
+            assertTrue(m.get("peak_device_bytes").asLong() > 0);
+            assertTrue(m.has(mode.equals("logits") ? "fraction_of_copy" : "fraction_of_gemm"));
+        }
     }
 }
