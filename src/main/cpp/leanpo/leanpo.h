@@ -196,9 +196,10 @@ void leanpo_cuda_tile_lse_merge(const float* tile, int64_t rows, int64_t cols, i
                                 float* run_sum, float* tgt_logit, int64_t row_base, uint64_t* status, void* stream);
 void leanpo_cuda_lse_finish(const float* run_max, const float* run_sum, const float* tgt_logit, const int64_t* targets,
                             int64_t ignore_index, int64_t rows, float* lse, float* logp, void* stream);
-/* As leanpo_cpu_tile_grad, and the result is also written, rounded once, to out (rows × cols with
- * leading dimension out_ld, dtype out_dtype) unless out is NULL or is the tile itself (f32 in place):
- * bf16/f16 gradient tiles feed the tensor-core products dH = G·W and dW = Gᵀ·H. */
+/* As leanpo_cpu_tile_grad (in place over the tile) when out is NULL or is the tile itself; otherwise
+ * the result is written, rounded once, only to out (rows × cols with leading dimension out_ld, dtype
+ * out_dtype) and the tile is left as it was: bf16/f16 gradient tiles feed the tensor-core products
+ * dH = G·W and dW = Gᵀ·H. */
 void leanpo_cuda_tile_grad(float* tile, int64_t rows, int64_t cols, int64_t ld, int64_t col_begin, const float* bias,
                            const int64_t* targets, int64_t ignore_index, const float* lse, const float* row_weight,
                            void* out, int out_dtype, int64_t out_ld, const uint64_t* status, void* stream);

@@ -13,8 +13,12 @@ import io.github.leanpo.nativelib.NativeCalls;
  * <p>Owns a cuBLAS handle until {@link #close()} (idempotent).
  */
 public final class CudaBackend implements Backend {
-    /** fp32 logits tile of a single-pass chunk on the GPU: large products keep the tensor cores busy. */
-    static final long SINGLE_PASS_BYTES = 2L << 30;
+    /**
+     * fp32 logits tile of a single-pass chunk on the GPU: 1 GiB (plus half that for the bf16 copy of G) keeps the
+     * products large enough for the tensor cores (1765 rows at V = 152064) and the head's scratch a tenth of what the
+     * materialised logits, log-softmax and its gradient take in PyTorch at T = 16384.
+     */
+    static final long SINGLE_PASS_BYTES = 1L << 30;
 
     private final int device;
     private final Cublas cublas;
@@ -87,9 +91,9 @@ public final class CudaBackend implements Backend {
         return defaultLinearOptions(vocab);
     }
 
-    /** Chunks of up to 8192 rows whose fp32 logits fit 2 GiB; 16384-column tiles where a pair needs two passes. */
+    /** Chunks of up to 4096 rows whose fp32 logits fit 1 GiB; 16384-column tiles where a pair needs two passes. */
     public static LinearOptions defaultLinearOptions(long vocab) {
-        int rows = (int) Math.max(256, Math.min(8192, SINGLE_PASS_BYTES / (4 * Math.max(1, vocab))));
+        int rows = (int) Math.max(256, Math.min(4096, SINGLE_PASS_BYTES / (4 * Math.max(1, vocab))));
         return new LinearOptions(rows, 16384, SINGLE_PASS_BYTES);
     }
 

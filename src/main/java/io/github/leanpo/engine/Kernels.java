@@ -91,8 +91,9 @@ interface Kernels extends AutoCloseable {
                    FloatPointer lse, FloatPointer logp);
 
     /**
-     * In place: tile ← w·(onehot − softmax), fp32; and, when {@code out} is not null, the same values rounded once into
-     * {@code out} [rows, outLd] of {@code outType} (only where {@link #gemmTakes} accepts that type).
+     * G = w·(onehot − softmax) over the tile: in place (fp32) when {@code out} is null; otherwise rounded once into
+     * {@code out} [rows, outLd] of {@code outType} only, the tile left as it was (only where {@link #gemmTakes} accepts
+     * that type).
      */
     void tileGrad(FloatPointer tile, long rows, long cols, long ld, long colBegin, FloatPointer bias, LongPointer targets,
                   long ignoreIndex, FloatPointer lse, FloatPointer rowWeight, Pointer out, DType outType, long outLd);
