@@ -8,6 +8,7 @@
 #include "leanpo/leanpo.h"
 
 extern "C" int leanpo_cuda_compiled(void) { return 1; }
+extern "C" int leanpo_cuda_emulated(void) { return 1; }
 extern "C" int leanpo_cuda_device_count(void) { return 1; }
 extern "C" const char* leanpo_cuda_status(void) { return "1 device(s); device 0: CPU emulation of the CUDA kernels"; }
 extern "C" void leanpo_cuda_set_device(int device) { LEANPO_CHECK(device == 0, "the emulation has one device, 0"); }

@@ -51,6 +51,9 @@ int leanpo_cuda_compiled(void);
 int leanpo_cuda_device_count(void);
 /* A human-readable line: what the CUDA runtime reported when it was probed. */
 const char* leanpo_cuda_status(void);
+/* 1 only in the test build whose CUDA entry points run on the CPU emulation of the kernels
+ * (src/test/cuda): "device memory" is host memory there, and the Java side multiplies on the host. */
+int leanpo_cuda_emulated(void);
 
 /* ---- CPU kernels ---- */
 

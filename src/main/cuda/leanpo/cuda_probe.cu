@@ -37,6 +37,7 @@ void probe() {
 }  // namespace
 
 extern "C" int leanpo_cuda_compiled(void) { return 1; }
+extern "C" int leanpo_cuda_emulated(void) { return 0; }
 extern "C" int leanpo_cuda_device_count(void) {
     std::call_once(g_once, probe);
     return g_devices;

@@ -2,7 +2,7 @@ package io.github.leanpo.cli;
 
 import io.github.leanpo.engine.DType;
 import io.github.leanpo.engine.DeviceTensor;
-import io.github.leanpo.nativelib.Cublas;
+import io.github.leanpo.nativelib.DeviceGemm;
 import io.github.leanpo.nativelib.CudaCalls;
 import io.github.leanpo.nativelib.RawPointer;
 import java.util.ArrayList;
@@ -71,7 +71,7 @@ final class GpuBench implements AutoCloseable {
         DeviceTensor dh = alloc(DType.F32, c * d);
         DeviceTensor dw = alloc(DType.F32, vocab * d);
         CudaCalls.memset(raw(g), 0x11, c * vocab * dt.byteSize(), null);  // small finite values in every type
-        try (Cublas cublas = new Cublas()) {
+        try (DeviceGemm cublas = DeviceGemm.open()) {
             double[] t = new double[3];
             for (int rep = -1; rep < t.length; rep++) {
                 CudaCalls.synchronize(null);

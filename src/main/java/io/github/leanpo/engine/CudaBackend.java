@@ -2,6 +2,7 @@ package io.github.leanpo.engine;
 
 import io.github.leanpo.nativelib.Cublas;
 import io.github.leanpo.nativelib.CudaCalls;
+import io.github.leanpo.nativelib.DeviceGemm;
 import io.github.leanpo.nativelib.NativeCalls;
 
 /**
@@ -21,7 +22,7 @@ public final class CudaBackend implements Backend {
     static final long SINGLE_PASS_BYTES = 1L << 30;
 
     private final int device;
-    private final Cublas cublas;
+    private final DeviceGemm gemm;
     private volatile boolean closed;
 
     /**
@@ -42,7 +43,7 @@ public final class CudaBackend implements Backend {
         int before = CudaCalls.device();
         CudaCalls.setDevice(device);
         try {
-            cublas = new Cublas();
+            gemm = DeviceGemm.open();
         } finally {
             CudaCalls.setDevice(before);
         }
@@ -60,7 +61,7 @@ public final class CudaBackend implements Backend {
         if (NativeCalls.cudaDeviceCount() < 1) {
             return NativeCalls.cudaStatus();
         }
-        return Cublas.load();
+        return NativeCalls.cudaEmulated() ? null : Cublas.load();
     }
 
     public int device() {
@@ -77,7 +78,7 @@ public final class CudaBackend implements Backend {
         if (closed) {
             throw new IllegalStateException("this CUDA backend is closed");
         }
-        return new CudaKernels(device, cublas, stream);
+        return new CudaKernels(device, gemm, stream);
     }
 
     /** One chunk: nothing to keep in a cache between the passes, and one launch per step is cheapest. */
@@ -101,7 +102,7 @@ public final class CudaBackend implements Backend {
     public void close() {
         if (!closed) {
             closed = true;
-            cublas.close();
+            gemm.close();
         }
     }
 }

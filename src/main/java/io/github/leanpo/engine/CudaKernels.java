@@ -1,7 +1,7 @@
 package io.github.leanpo.engine;
 
-import io.github.leanpo.nativelib.Cublas;
 import io.github.leanpo.nativelib.CudaCalls;
+import io.github.leanpo.nativelib.DeviceGemm;
 import io.github.leanpo.nativelib.RawPointer;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +25,7 @@ final class CudaKernels implements Kernels {
     private static final long NONE = -1L;  // all bits set: the status words' "nothing recorded"
 
     private final int device;
-    private final Cublas cublas;
+    private final DeviceGemm gemm;
     private final Pointer stream;
     private final int previousDevice;
     private final PointerScope hostScope = new PointerScope();
@@ -36,9 +36,9 @@ final class CudaKernels implements Kernels {
     private long onesCount;
     private boolean closed;
 
-    CudaKernels(int device, Cublas cublas, long stream) {
+    CudaKernels(int device, DeviceGemm gemm, long stream) {
         this.device = device;
-        this.cublas = cublas;
+        this.gemm = gemm;
         this.stream = CudaCalls.stream(stream);
         this.previousDevice = CudaCalls.device();
         if (previousDevice != device) {
@@ -256,7 +256,7 @@ final class CudaKernels implements Kernels {
     @Override
     public void gemm(boolean transA, boolean transB, long m, long n, long k, Pointer a, long lda, Pointer b, long ldb, DType abType,
                      float beta, FloatPointer c, long ldc) {
-        cublas.gemm(stream, transA, transB, m, n, k, a, lda, b, ldb, abType.nativeCode(), beta, c, ldc);
+        gemm.gemm(stream, transA, transB, m, n, k, a, lda, b, ldb, abType.nativeCode(), beta, c, ldc);
     }
 
     /** out += Gᵀ·1 as a product with a ones vector of G's type: the tensor cores sum the columns. */

@@ -19,7 +19,7 @@ import org.bytedeco.javacpp.Pointer;
  * machine without CUDA libraries never touches them. One handle per instance; calls are serialised on
  * it, because the handle's stream is state. {@link #close()} destroys the handle (idempotent).
  */
-public final class Cublas implements AutoCloseable {
+public final class Cublas implements DeviceGemm {
     private static volatile String loadError;
     private static volatile boolean loaded;
 
@@ -76,6 +76,7 @@ public final class Cublas implements AutoCloseable {
      * Row-major C[m×n] (fp32, ldc) = op(A)[m×k]·op(B)[k×n] + beta·C with A and B of one dtype, enqueued on
      * {@code stream} (null: the default stream). Pointers are device memory, used from their position.
      */
+    @Override
     public synchronized void gemm(Pointer stream, boolean transA, boolean transB, long m, long n, long k, Pointer a, long lda,
                                   Pointer b, long ldb, int abDtype, float beta, FloatPointer c, long ldc) {
         if (closed) {
@@ -87,7 +88,8 @@ public final class Cublas implements AutoCloseable {
         FloatPointer betaP = beta == 0f ? zero : beta == 1f ? one : new FloatPointer(beta);
         try {
             int st = cublas.cublasGemmEx_64(handle, transB ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
-                    transA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, n, m, k, one, b, t, ldb, a, t, lda, betaP, c, cudart.CUDA_R_32F,
+                    transA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, n, m, k, one, RawPointer.exact(b), t, ldb, RawPointer.exact(a), t,
+                    lda, betaP, RawPointer.exact(c), cudart.CUDA_R_32F,
                     ldc, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT);
             check(st, "cublasGemmEx (m=" + m + ", n=" + n + ", k=" + k + ")");
         } finally {
@@ -102,6 +104,11 @@ public final class Cublas implements AutoCloseable {
             throw new IllegalStateException(what + " failed with cuBLAS status " + status + " ("
                     + cublas.cublasGetStatusName(status).getString() + ": " + cublas.cublasGetStatusString(status).getString() + ")");
         }
+    }
+
+    @Override
+    public String name() {
+        return "cuBLAS";
     }
 
     @Override

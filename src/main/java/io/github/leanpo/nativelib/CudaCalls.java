@@ -7,7 +7,8 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * The CUDA half of leanpo's native entry points (see the CUDA section of leanpo.h). Pointers are device
  * addresses unless a name says host; {@code stream} is a {@code cudaStream_t} (null: the default
- * stream). Calls only enqueue work, except {@link #synchronize} and {@link #memInfo}. Native errors
+ * stream). Calls only enqueue work, except {@link #synchronize} and {@link #memInfo}. Pointers are used from their
+ * current element, whatever their type ({@link RawPointer#exact}). Native errors
  * (a CUDA error, out of memory, a library built without CUDA) come back as {@link IllegalStateException}
  * carrying the CUDA error name and the file and line where it was caught.
  */
@@ -59,11 +60,11 @@ public final class CudaCalls {
     }
 
     public static void memcpy(Pointer dst, Pointer src, long bytes, Pointer stream) {
-        call(() -> LeanpoNative.leanpo_cuda_memcpy(dst, src, bytes, stream));
+        call(() -> LeanpoNative.leanpo_cuda_memcpy(RawPointer.exact(dst), RawPointer.exact(src), bytes, stream));
     }
 
     public static void memset(Pointer p, int byteValue, long bytes, Pointer stream) {
-        call(() -> LeanpoNative.leanpo_cuda_memset(p, byteValue, bytes, stream));
+        call(() -> LeanpoNative.leanpo_cuda_memset(RawPointer.exact(p), byteValue, bytes, stream));
     }
 
     public static void fill(FloatPointer p, float value, long n, Pointer stream) {
@@ -88,20 +89,20 @@ public final class CudaCalls {
 
     public static void targets(Pointer targets, int indexBytes, long n, long vocab, long ignoreIndex, LongPointer out,
                                LongPointer status, Pointer stream) {
-        call(() -> LeanpoNative.leanpo_cuda_targets(targets, indexBytes, n, vocab, ignoreIndex, out, status, stream));
+        call(() -> LeanpoNative.leanpo_cuda_targets(RawPointer.exact(targets), indexBytes, n, vocab, ignoreIndex, out, status, stream));
     }
 
     public static void rowLseTarget(Pointer logits, int dtype, long vocab, long rowBegin, long rowEnd, LongPointer targets,
                                     long ignoreIndex, FloatPointer lse, FloatPointer logp, LongPointer status, Pointer stream) {
-        call(() -> LeanpoNative.leanpo_cuda_row_lse_target(logits, dtype, vocab, rowBegin, rowEnd, targets, ignoreIndex, lse, logp,
+        call(() -> LeanpoNative.leanpo_cuda_row_lse_target(RawPointer.exact(logits), dtype, vocab, rowBegin, rowEnd, targets, ignoreIndex, lse, logp,
                 status, stream));
     }
 
     public static void rowGrad(Pointer logits, int dtype, long vocab, long rowBegin, long rowEnd, LongPointer targets,
                                long ignoreIndex, FloatPointer lse, FloatPointer rowWeight, Pointer grad, LongPointer status,
                                Pointer stream) {
-        call(() -> LeanpoNative.leanpo_cuda_row_grad(logits, dtype, vocab, rowBegin, rowEnd, targets, ignoreIndex, lse, rowWeight,
-                grad, status, stream));
+        call(() -> LeanpoNative.leanpo_cuda_row_grad(RawPointer.exact(logits), dtype, vocab, rowBegin, rowEnd, targets, ignoreIndex, lse, rowWeight,
+                RawPointer.exact(grad), status, stream));
     }
 
     public static void seqReduce(FloatPointer logp, LongPointer targets, long ignoreIndex, LongPointer offsets, long seqBegin,
@@ -140,19 +141,19 @@ public final class CudaCalls {
     public static void tileGrad(FloatPointer tile, long rows, long cols, long ld, long colBegin, FloatPointer bias,
                                 LongPointer targets, long ignoreIndex, FloatPointer lse, FloatPointer rowWeight, Pointer out,
                                 int outDtype, long outLd, LongPointer status, Pointer stream) {
-        call(() -> LeanpoNative.leanpo_cuda_tile_grad(tile, rows, cols, ld, colBegin, bias, targets, ignoreIndex, lse, rowWeight, out,
-                outDtype, outLd, status, stream));
+        call(() -> LeanpoNative.leanpo_cuda_tile_grad(tile, rows, cols, ld, colBegin, bias, targets, ignoreIndex, lse, rowWeight,
+                RawPointer.exact(out), outDtype, outLd, status, stream));
     }
 
     public static void convert(Pointer src, int srcDtype, Pointer dst, int dstDtype, long n, Pointer stream) {
-        call(() -> LeanpoNative.leanpo_cuda_convert(src, srcDtype, dst, dstDtype, n, stream));
+        call(() -> LeanpoNative.leanpo_cuda_convert(RawPointer.exact(src), srcDtype, RawPointer.exact(dst), dstDtype, n, stream));
     }
 
     public static void gatherRows(Pointer src, long rowBytes, LongPointer index, long n, Pointer dst, Pointer stream) {
-        call(() -> LeanpoNative.leanpo_cuda_gather_rows(src, rowBytes, index, n, dst, stream));
+        call(() -> LeanpoNative.leanpo_cuda_gather_rows(RawPointer.exact(src), rowBytes, index, n, RawPointer.exact(dst), stream));
     }
 
     public static void scatterRows(Pointer src, long rowBytes, LongPointer index, long n, Pointer dst, Pointer stream) {
-        call(() -> LeanpoNative.leanpo_cuda_scatter_rows(src, rowBytes, index, n, dst, stream));
+        call(() -> LeanpoNative.leanpo_cuda_scatter_rows(RawPointer.exact(src), rowBytes, index, n, RawPointer.exact(dst), stream));
     }
 }

@@ -43,6 +43,8 @@ public final class LeanpoNative {
 
     public static native @Cast("const char*") BytePointer leanpo_cuda_status();
 
+    public static native int leanpo_cuda_emulated();
+
     // ---- pass 1: row log-sum-exp and target log-prob ----
 
     public static native @Cast("int64_t") long leanpo_cpu_row_lse_target(

@@ -96,6 +96,12 @@ public final class NativeCalls {
         return LeanpoNative.leanpo_cuda_device_count();
     }
 
+    /** True only for the test build whose CUDA entry points run on the CPU emulation of the kernels. */
+    public static boolean cudaEmulated() {
+        ensureLoaded();
+        return LeanpoNative.leanpo_cuda_emulated() == 1;
+    }
+
     public static String cudaStatus() {
         ensureLoaded();
         return LeanpoNative.leanpo_cuda_status().getString();
@@ -222,7 +228,7 @@ public final class NativeCalls {
     /** Converts {@code n} elements between the floating dtype codes (f32 0, bf16 1, f16 2). */
     public static void convert(Pointer src, int srcDtype, Pointer dst, int dstDtype, long n) {
         try {
-            LeanpoNative.leanpo_cpu_convert(src, srcDtype, dst, dstDtype, n);
+            LeanpoNative.leanpo_cpu_convert(RawPointer.exact(src), srcDtype, RawPointer.exact(dst), dstDtype, n);
         } catch (RuntimeException e) {
             throw translate(e);
         }
@@ -230,7 +236,7 @@ public final class NativeCalls {
 
     public static void gatherRows(Pointer src, long rowBytes, LongPointer index, long n, Pointer dst) {
         try {
-            LeanpoNative.leanpo_cpu_gather_rows(src, rowBytes, index, n, dst);
+            LeanpoNative.leanpo_cpu_gather_rows(RawPointer.exact(src), rowBytes, index, n, RawPointer.exact(dst));
         } catch (RuntimeException e) {
             throw translate(e);
         }
@@ -238,7 +244,7 @@ public final class NativeCalls {
 
     public static void scatterRows(Pointer src, long rowBytes, LongPointer index, long n, Pointer dst) {
         try {
-            LeanpoNative.leanpo_cpu_scatter_rows(src, rowBytes, index, n, dst);
+            LeanpoNative.leanpo_cpu_scatter_rows(RawPointer.exact(src), rowBytes, index, n, RawPointer.exact(dst));
         } catch (RuntimeException e) {
             throw translate(e);
         }

@@ -35,6 +35,18 @@ public final class RawPointer extends Pointer {
         return new RawPointer(p.address() + p.position() * size, bytes);
     }
 
+    /**
+     * The exact byte address of {@code p}'s current element, for a native parameter declared {@code void*}: JavaCPP
+     * adds a pointer's position in units of the parameter's declared type, so a FloatPointer or LongPointer view with a
+     * position must not reach a {@code void*} parameter as it is. Null stays null.
+     */
+    public static Pointer exact(Pointer p) {
+        if (p == null || p.isNull()) {
+            return null;
+        }
+        return p.position() == 0 ? p : ofPointer(p);
+    }
+
     /** A raw device or host address, e.g. from another framework's tensor. */
     public static RawPointer ofAddress(long address, long bytes) {
         if (address == 0) {

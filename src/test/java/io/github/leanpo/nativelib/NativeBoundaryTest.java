@@ -63,4 +63,23 @@ class NativeBoundaryTest {
             assertEquals(2.5f, HostTensor.of(fp, DType.F32, 1).readFloats(1)[0]);
         }
     }
+
+    /** JavaCPP offsets a typed pointer's position by the declared parameter type: void* parameters need exact addresses. */
+    @Test
+    void exactAddressesOfTypedViews() {
+        try (org.bytedeco.javacpp.FloatPointer f = new org.bytedeco.javacpp.FloatPointer(10);
+             org.bytedeco.javacpp.LongPointer l = new org.bytedeco.javacpp.LongPointer(10)) {
+            org.junit.jupiter.api.Assertions.assertEquals(f.address() + 12, RawPointer.exact(new org.bytedeco.javacpp.FloatPointer(f).position(3)).address());
+            org.junit.jupiter.api.Assertions.assertEquals(l.address() + 48, RawPointer.exact(new org.bytedeco.javacpp.LongPointer(l).position(6)).address());
+            org.junit.jupiter.api.Assertions.assertSame(f, RawPointer.exact(f));
+            org.junit.jupiter.api.Assertions.assertNull(RawPointer.exact(null));
+            // through a void* copy: the bytes land at element 6
+            long[] v = {0, 1, 2, 3, 4, 5, 66, 7, 8, 9};
+            l.put(v);
+            try (org.bytedeco.javacpp.LongPointer one = new org.bytedeco.javacpp.LongPointer(1)) {
+                NativeCalls.gatherRows(new org.bytedeco.javacpp.LongPointer(l).position(6), 8, new org.bytedeco.javacpp.LongPointer(new long[] {0}), 1, one);
+                org.junit.jupiter.api.Assertions.assertEquals(66, one.get());
+            }
+        }
+    }
 }
