@@ -235,7 +235,8 @@ class LeanPoLossFuzzTest {
             BatchLayout.Builder b = BatchLayout.builder();
             int pairs = data.consumeInt(0, 3);
             for (int p = 0; p < pairs; p++) {
-                b.addPair(data.consumeInt(-1, 4), data.consumeInt(-1, 4));
+                boolean huge = data.consumeInt(0, 31) == 0; // row counts that overflow T
+                b.addPair(huge ? data.consumeLong() : data.consumeInt(-1, 4), huge ? data.consumeLong() : data.consumeInt(-1, 4));
             }
             return b.build();
         } catch (IllegalArgumentException e) {
