@@ -91,6 +91,10 @@ public final class FrameSampler {
             throw new VideoException("cannot read the video file (permission denied): " + video);
         }
         FFmpegFrameGrabber g = new FFmpegFrameGrabber(video.toFile());
+        // One decoding thread: the pipeline already decodes one video per worker, and a damaged VP9 stream in
+        // Matroska made FFmpeg 8.0.1's frame-threaded decoder call a null function pointer and take the JVM down
+        // (found by FrameSamplerFuzzTest; the seed "vp9-frame-threads-null-call" keeps it covered).
+        g.setVideoOption("threads", "1");
         try {
             try {
                 g.start();
