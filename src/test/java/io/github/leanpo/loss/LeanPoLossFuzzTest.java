@@ -48,9 +48,21 @@ class LeanPoLossFuzzTest {
         assertEquals(null, PointerScope.getInnerScope(), "every per-input PointerScope was closed");
     }
 
+    /**
+     * Runs one input in its own {@link PointerScope} (native copies made for it are freed with it). A refusal, by the
+     * API or the engine, must say why; the result checks throw {@link AssertionError}, which goes to the fuzzer.
+     */
+    private static void oneInput(Runnable body) {
+        try (PointerScope scope = new PointerScope()) {
+            body.run();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            Fuzzing.assertClear(e);
+        }
+    }
+
     @FuzzTest(maxDuration = Fuzzing.MAX_DURATION)
     void logitsBatch(FuzzedDataProvider data) {
-        try (PointerScope scope = new PointerScope()) {
+        oneInput(() -> {
             LossConfig cfg = config(data);
             long vocab = data.consumeInt(-1, 40);
             BatchLayout layout = layout(data);
@@ -89,14 +101,12 @@ class LeanPoLossFuzzTest {
             if (dtype == DType.F32 && moderate(x, cfg) && (refSum == null || cfg.objective() == Objective.DPO)) {
                 agreesWithOracle(r, cfg, layout, targets, x, v, refSum);
             }
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            Fuzzing.assertClear(e); // refused by the API or the engine: it must say why (the checks throw AssertionError)
-        }
+        });
     }
 
     @FuzzTest(maxDuration = Fuzzing.MAX_DURATION)
     void linearBatch(FuzzedDataProvider data) {
-        try (PointerScope scope = new PointerScope()) {
+        oneInput(() -> {
             LossConfig cfg = config(data);
             int d = data.consumeInt(0, 6);
             int vocab = data.consumeInt(0, 24);
@@ -148,14 +158,12 @@ class LeanPoLossFuzzTest {
                     && (bias == null || finite(bv) && bounded(bv, 30))) {
                 assertTrue(Double.isFinite(r.loss()), () -> "finite inputs gave loss " + r.loss());
             }
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            Fuzzing.assertClear(e); // refused by the API or the engine: it must say why (the checks throw AssertionError)
-        }
+        });
     }
 
     @FuzzTest(maxDuration = Fuzzing.MAX_DURATION)
     void hfBatch(FuzzedDataProvider data) {
-        try (PointerScope scope = new PointerScope()) {
+        oneInput(() -> {
             LossConfig cfg = config(data);
             int b = data.consumeInt(0, 4);
             int len = data.consumeInt(0, 6);
@@ -192,9 +200,7 @@ class LeanPoLossFuzzTest {
                 assertTrue(hb.rows() <= (long) b * len, "compaction keeps at most the batch's rows");
                 hb.scatterGrad(compact, tensor(data, new float[b * len * width], dtype));
             }
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            Fuzzing.assertClear(e); // refused by the API or the engine: it must say why (the checks throw AssertionError)
-        }
+        });
     }
 
     // ------------------------------------------------------------------ input generation
