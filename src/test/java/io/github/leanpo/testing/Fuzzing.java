@@ -12,8 +12,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 public final class Fuzzing {
     /**
      * How long one target is fuzzed in the CI run: a short run that still explores well past the seeds, kept small
-     * because CI fuzzes every target on 2 cores. Longer local runs: {@code -Djazzer.internal.arg.0=x
-     * -Djazzer.internal.arg.1=-max_total_time=600} (a libFuzzer flag, which wins over this value).
+     * because CI fuzzes every target on 2 cores. A longer run of one target passes a libFuzzer flag, which wins over
+     * this value: {@code mvn -B -ntp test-compile surefire:test@fuzz-frames} with {@code JAZZER_FUZZ=1} and
+     * {@code -Dleanpo.fuzz.args="-Djazzer.internal.arg.0=x -Djazzer.internal.arg.1=-max_total_time=600"} (execution
+     * ids in pom.xml's fuzz profile).
      */
     public static final String MAX_DURATION = "10s";
 
