@@ -64,8 +64,13 @@ public final class BatchLayout {
             if (n + 2 > offsets.length) {
                 offsets = Arrays.copyOf(offsets, offsets.length * 2);
             }
-            offsets[n] = Math.addExact(offsets[n - 1], chosenRows);
-            offsets[n + 1] = Math.addExact(offsets[n], rejectedRows);
+            try {
+                offsets[n] = Math.addExact(offsets[n - 1], chosenRows);
+                offsets[n + 1] = Math.addExact(offsets[n], rejectedRows);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("pair " + pairs() + ": the row count overflows a 64-bit T (chosen=" + chosenRows
+                        + ", rejected=" + rejectedRows + ")");
+            }
             n += 2;
             return this;
         }

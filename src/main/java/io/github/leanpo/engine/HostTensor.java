@@ -111,12 +111,23 @@ public final class HostTensor implements Tensor {
         return new HostTensor(dtype, buffer.remaining(), null, buffer, p.address());
     }
 
-    /** A view of {@code numel} elements of native memory starting at {@code pointer}'s position. */
+    /**
+     * A view of {@code numel} elements of native memory starting at {@code pointer}'s position. When the pointer knows
+     * its size (a limit above its position, as JavaCPP allocations have), {@code numel} must fit in it; a pointer of
+     * unknown size (limit 0, as from {@code Tensor.data_ptr()}) is taken at its word.
+     *
+     * @throws IllegalArgumentException for a null pointer, a negative count, or more elements than the pointer holds
+     */
     public static HostTensor of(Pointer pointer, DType dtype, long numel) {
         if (numel < 0) {
             throw new IllegalArgumentException("negative element count " + numel);
         }
         RawPointer p = RawPointer.ofPointer(pointer);
+        // Past the known end, native code would read or write someone else's memory, or fault and take the JVM down.
+        if (p.limit() > 0 && numel > p.limit() / dtype.byteSize()) {
+            throw new IllegalArgumentException("the pointer holds " + p.limit() + " bytes from its position, fewer than " + numel + " "
+                    + dtype + " elements need; pass the element count it holds, or set its limit");
+        }
         return new HostTensor(dtype, numel, null, pointer, p.address());
     }
 

@@ -91,6 +91,10 @@ public final class FrameSampler {
             throw new VideoException("cannot read the video file (permission denied): " + video);
         }
         FFmpegFrameGrabber g = new FFmpegFrameGrabber(video.toFile());
+        // One decoding thread: the pipeline already decodes one video per worker, and a damaged VP9 stream in
+        // Matroska made FFmpeg 8.0.1's frame-threaded decoder call a null function pointer and take the JVM down
+        // (found by FrameSamplerFuzzTest; the seed "vp9-frame-threads-null-call" keeps it covered).
+        g.setVideoOption("threads", "1");
         try {
             try {
                 g.start();
@@ -139,7 +143,7 @@ public final class FrameSampler {
                 got[i] = Math.max(0, g.getFrameNumber());
             }
             if (!pastEnd) {
-                return new Frames(images, got);
+                return frames(images, got, video);
             }
             if (counted) {
                 throw new VideoException("video " + video + " ended before frame " + targets[images.size()] + " of its " + n
@@ -181,7 +185,7 @@ public final class FrameSampler {
             if (next < frames) {
                 throw new VideoException("video " + video + " ended before frame " + targets[next] + " on the second pass");
             }
-            return new Frames(images, targets);
+            return frames(images, targets, video);
         } catch (FrameGrabber.Exception | RuntimeException e) {
             throw new VideoException("cannot decode video " + video + " (" + firstSentence(e) + ")", e);
         }
@@ -204,6 +208,23 @@ public final class FrameSampler {
             throw new VideoException("video " + video + " has no decodable frame");
         }
         return n;
+    }
+
+    /**
+     * The sampled frames, which must share one size: a stream can change resolution part-way (spliced or damaged
+     * files do), and the model takes frames of one size, so that is this video's failure, not a programming error.
+     */
+    private static Frames frames(List<BufferedImage> images, int[] indices, Path video) throws VideoException {
+        BufferedImage first = images.get(0);
+        for (int i = 1; i < images.size(); i++) {
+            BufferedImage im = images.get(i);
+            if (im.getWidth() != first.getWidth() || im.getHeight() != first.getHeight()) {
+                throw new VideoException("video " + video + " changes its frame size part-way (frame " + indices[0] + " is "
+                        + first.getWidth() + "x" + first.getHeight() + " after resizing, frame " + indices[i] + " is " + im.getWidth() + "x"
+                        + im.getHeight() + "); re-encode it at one size");
+            }
+        }
+        return new Frames(images, indices);
     }
 
     /** Copies a BGR24 frame out of the grabber's reused buffer into a new RGB image. */

@@ -3,9 +3,9 @@ package io.github.leanpo.pipeline;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.leanpo.files.AppendOnlyLines;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -67,7 +67,7 @@ final class JsonlLog implements Closeable {
             if (lock == null) {
                 throw new IllegalStateException("another run is writing " + path + " (the file is locked); wait for it or choose other output files");
             }
-            long torn = dropTornTail(ch);
+            long torn = AppendOnlyLines.dropTornTail(ch);
             readRecords(path, ch, visit);
             return new JsonlLog(path, ch, lock, torn);
         } catch (IOException | RuntimeException e) {
@@ -96,13 +96,7 @@ final class JsonlLog implements Closeable {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write a record as JSON: " + e.getMessage(), e);
         }
-        ByteBuffer line = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
-        long at = position;
-        while (line.hasRemaining()) {
-            at += channel.write(line, at);
-        }
-        channel.force(false);
-        position = at;
+        position = AppendOnlyLines.append(channel, position, json);
     }
 
     /** Empties the file (used to retry recorded failures), flushing the truncation to the disk. */
@@ -123,43 +117,6 @@ final class JsonlLog implements Closeable {
         } finally {
             channel.close();
         }
-    }
-
-    /** Cuts the file after its last newline; returns how many bytes were cut. */
-    private static long dropTornTail(FileChannel ch) throws IOException {
-        long size = ch.size();
-        if (size == 0) {
-            return 0;
-        }
-        ByteBuffer b = ByteBuffer.allocate(8192);
-        long end = size;
-        while (end > 0) {
-            int n = (int) Math.min(b.capacity(), end);
-            long start = end - n;
-            b.clear().limit(n);
-            int read = 0;
-            while (read < n) {
-                int r = ch.read(b, start + read);
-                if (r < 0) {
-                    throw new IOException("unexpected end of file while reading " + size + " bytes");
-                }
-                read += r;
-            }
-            for (int i = n - 1; i >= 0; i--) {
-                if (b.get(i) == '\n') {
-                    long keep = start + i + 1;
-                    if (keep < size) {
-                        ch.truncate(keep);
-                        ch.force(true);
-                    }
-                    return size - keep;
-                }
-            }
-            end = start;
-        }
-        ch.truncate(0); // no newline at all: the only line is torn
-        ch.force(true);
-        return size;
     }
 
     private static void readRecords(Path path, FileChannel ch, BiConsumer<JsonNode, String> visit) throws IOException {

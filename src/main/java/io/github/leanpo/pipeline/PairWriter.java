@@ -1,11 +1,10 @@
 package io.github.leanpo.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.leanpo.files.AtomicFiles;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -94,7 +93,8 @@ public final class PairWriter implements Closeable {
             });
             long retried = 0;
             if (retryFailed && !failed.isEmpty()) {
-                Files.copy(fail, fail.resolveSibling(fail.getFileName() + ".bak"), StandardCopyOption.REPLACE_EXISTING);
+                // The copy is complete on the disk before the original is emptied: a kill in between loses nothing.
+                AtomicFiles.copy(fail, fail.resolveSibling(fail.getFileName() + ".bak"));
                 fai.truncate();
                 retried = failed.size();
                 existing[2] = 0;

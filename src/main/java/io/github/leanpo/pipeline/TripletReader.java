@@ -7,8 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PushbackInputStream;
+import java.io.Reader;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -126,7 +130,12 @@ public final class TripletReader {
     }
 
     private void readArray(InputStream in, Consumer<Sample> sink) throws IOException {
-        try (JsonParser p = MAPPER.getFactory().createParser(in)) {
+        // Strict UTF-8, as in lines mode: given bytes, Jackson would guess UTF-16 or UTF-32 from zero bytes after the
+        // '[' and fail with an unexplained CharConversionException on what is really a damaged file.
+        Reader utf8 = new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
+        JsonParser p = MAPPER.getFactory().createParser(utf8);
+        try (p) {
             p.nextToken(); // START_ARRAY
             int index = 0;
             while (true) {
@@ -153,6 +162,8 @@ public final class TripletReader {
         } catch (JsonProcessingException e) {
             long line = e.getLocation() != null ? e.getLocation().getLineNr() : -1;
             throw new InputFormatException(input + ":" + line + ": malformed JSON (" + e.getOriginalMessage() + ")");
+        } catch (CharacterCodingException e) {
+            throw new InputFormatException(input + ":" + p.currentLocation().getLineNr() + ": not valid UTF-8");
         }
     }
 

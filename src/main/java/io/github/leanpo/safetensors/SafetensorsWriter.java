@@ -3,21 +3,16 @@ package io.github.leanpo.safetensors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.leanpo.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -35,9 +30,9 @@ import org.bytedeco.javacpp.Pointer;
  * {@code write} returns, and remains responsible for releasing it afterwards.
  *
  * <p>{@link #write(Path)} writes the header (padded with spaces to a multiple of 8 bytes) and the
- * data to a temporary file in the target directory, forces it to disk and then renames it over
- * the target atomically, so an interrupted run never leaves a torn file under the target name.
- * Instances are not thread-safe.
+ * data to a hidden temporary file in the target directory, forces it to disk and then renames it
+ * over the target atomically ({@link AtomicFiles}), so an interrupted run never leaves a torn file
+ * under the target name. Instances are not thread-safe.
  */
 public final class SafetensorsWriter {
 
@@ -182,11 +177,10 @@ public final class SafetensorsWriter {
     }
 
     /**
-     * Writes the file atomically: to a temporary file in the same directory, which is forced to
-     * disk and then moved onto {@code path} with {@link StandardCopyOption#ATOMIC_MOVE} (falling
-     * back to {@link StandardCopyOption#REPLACE_EXISTING} where atomic moves are not supported).
-     * An existing file at {@code path} is replaced. On failure the temporary file is deleted and
-     * {@code path} is left untouched. Native data is written in pieces of at most 1 GiB.
+     * Writes the file atomically with {@link AtomicFiles}: to a hidden temporary file in the same
+     * directory, flushed to the disk, then renamed over {@code path}. An existing file at
+     * {@code path} is replaced; on failure it is left untouched. Native data is written in pieces of
+     * at most 1 GiB.
      *
      * @param path the target file
      * @throws IOException if writing or moving fails, or the header would exceed
@@ -202,43 +196,21 @@ public final class SafetensorsWriter {
     void write(Path path, long chunk) throws IOException {
         Objects.requireNonNull(path, "path");
         byte[] header = headerBytes();
-        Path target = path.toAbsolutePath();
-        Path dir = target.getParent();
-        Path tmp = createTemp(dir, target.getFileName().toString());
-        boolean moved = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-                writeFully(ch, prefix);
-                writeFully(ch, ByteBuffer.wrap(header));
-                for (Entry e : entries.values()) {
-                    long before = ch.position();
-                    if (e.byteLength() > 0) {
-                        e.source().writeTo(ch, e.byteLength(), chunk);
-                    }
-                    if (ch.position() - before != e.byteLength()) {
-                        throw new IOException("internal error: wrote " + (ch.position() - before)
-                                + " bytes for tensor '" + e.name() + "', expected " + e.byteLength());
-                    }
+        AtomicFiles.write(path, ch -> {
+            ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            writeFully(ch, prefix);
+            writeFully(ch, ByteBuffer.wrap(header));
+            for (Entry e : entries.values()) {
+                long before = ch.position();
+                if (e.byteLength() > 0) {
+                    e.source().writeTo(ch, e.byteLength(), chunk);
                 }
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            moved = true;
-            syncDirectory(dir);
-        } finally {
-            if (!moved) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort; the original failure is more useful to the caller
+                if (ch.position() - before != e.byteLength()) {
+                    throw new IOException("internal error: wrote " + (ch.position() - before)
+                            + " bytes for tensor '" + e.name() + "', expected " + e.byteLength());
                 }
             }
-        }
+        });
     }
 
     /** @return the header JSON, space-padded to a multiple of 8 bytes (without the length prefix) */
@@ -344,30 +316,6 @@ public final class SafetensorsWriter {
     private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
         while (buf.hasRemaining()) {
             ch.write(buf);
-        }
-    }
-
-    private static Path createTemp(Path dir, String fileName) throws IOException {
-        String stem = fileName.length() > 100 ? fileName.substring(0, 100) : fileName;
-        for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + stem + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-            try {
-                // CREATE_NEW with default permissions (unlike Files.createTempFile, which uses 0600)
-                FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-                return tmp;
-            } catch (FileAlreadyExistsException e) {
-                if (attempt >= 100) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | RuntimeException ignored) {
-            // not supported on every platform/file system; the rename itself is already atomic
         }
     }
 }

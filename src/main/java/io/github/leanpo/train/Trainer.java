@@ -6,6 +6,7 @@ import static org.bytedeco.pytorch.global.torch.zeros;
 import io.github.leanpo.engine.DType;
 import io.github.leanpo.engine.HostTensor;
 import io.github.leanpo.engine.LinearGrads;
+import io.github.leanpo.files.AtomicFiles;
 import io.github.leanpo.loss.BackendChoice;
 import io.github.leanpo.loss.HfBatch;
 import io.github.leanpo.loss.LeanPoLoss;
@@ -229,16 +230,18 @@ public final class Trainer implements AutoCloseable {
                 BackendChoice.CPU, 1));
     }
 
-    /** Writes the optimizer's state (AdamW moments and step counts) to {@code file}. */
+    /**
+     * Writes the optimizer's state (AdamW moments and step counts) to {@code file}, atomically: a kill at any moment
+     * leaves the previous complete file or the new one ({@link AtomicFiles}).
+     */
     public void saveOptimizer(Path file) throws IOException {
         checkOpen();
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputArchive ar = new OutputArchive()) {
-            optimizer.save(ar);
-            ar.save_to(tmp.toString());
-        }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeVia(file, tmp -> {
+            try (OutputArchive ar = new OutputArchive()) {
+                optimizer.save(ar);
+                ar.save_to(tmp.toString());
+            }
+        });
     }
 
     /** Restores the optimizer state written by {@link #saveOptimizer} for the same model shape, and the step count. */

@@ -1,6 +1,7 @@
 package io.github.leanpo.train.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.leanpo.files.AtomicFiles;
 import io.github.leanpo.loss.LossConfig;
 import io.github.leanpo.loss.Smoothing;
 import io.github.leanpo.model.ChatFormat;
@@ -29,10 +30,8 @@ import io.github.leanpo.train.MetricsLog;
 import io.github.leanpo.train.TrainConfig;
 import io.github.leanpo.train.TrainPair;
 import io.github.leanpo.train.Trainer;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -246,7 +245,7 @@ public final class Demo {
                 if (in == null) {
                     throw new IllegalStateException("the demo template " + res + " is missing from the classpath (broken build?)");
                 }
-                Files.write(dir.resolve(k.fileName()), in.readAllBytes());
+                AtomicFiles.writeBytes(dir.resolve(k.fileName()), in.readAllBytes());
             }
         }
         return PromptTemplates.load(dir);
@@ -359,15 +358,14 @@ public final class Demo {
         chosen = chosen.subList(0, cfg.pairSamples());
         Map<String, QA> byId = new HashMap<>();
         Path input = data.resolve("pairs-input.jsonl");
-        try (BufferedWriter w = Files.newBufferedWriter(input, StandardCharsets.UTF_8)) {
-            for (QA qa : chosen) {
-                byId.put(qa.id(), qa);
-                w.write(JSON.writeValueAsString(Map.of("id", qa.id(), "video",
-                        data.toAbsolutePath().normalize().relativize(qa.video().toAbsolutePath().normalize()).toString(), "question",
-                        qa.question().text, "answer", qa.answer())));
-                w.newLine();
-            }
+        StringBuilder lines = new StringBuilder();
+        for (QA qa : chosen) {
+            byId.put(qa.id(), qa);
+            lines.append(JSON.writeValueAsString(Map.of("id", qa.id(), "video",
+                    data.toAbsolutePath().normalize().relativize(qa.video().toAbsolutePath().normalize()).toString(), "question",
+                    qa.question().text, "answer", qa.answer()))).append('\n');
         }
+        AtomicFiles.writeString(input, lines);
         Path output = data.resolve("pairs.jsonl");
         Files.deleteIfExists(output);
         Files.deleteIfExists(PairWriter.defaultFailures(output));
@@ -457,22 +455,22 @@ public final class Demo {
 
     static Path writeSplit(Path data, Path videos, String split, List<ShapesWorld.Scene> scenes) throws IOException {
         Path jsonl = data.resolve(split + ".jsonl");
-        try (BufferedWriter w = Files.newBufferedWriter(jsonl, StandardCharsets.UTF_8)) {
-            for (int i = 0; i < scenes.size(); i++) {
-                String name = String.format(Locale.ROOT, "%s-%04d", split, i);
-                Path file = videos.resolve(name + ".mp4");
-                ShapesWorld.render(scenes.get(i), file);
-                for (ShapesWorld.Question q : ShapesWorld.Question.values()) {
-                    Map<String, Object> rec = new LinkedHashMap<>();
-                    rec.put("id", name + "-" + q.name().toLowerCase(Locale.ROOT));
-                    rec.put("video", "videos/" + name + ".mp4");
-                    rec.put("question", q.text);
-                    rec.put("answer", scenes.get(i).answer(q));
-                    w.write(JSON.writeValueAsString(rec));
-                    w.newLine();
-                }
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < scenes.size(); i++) {
+            String name = String.format(Locale.ROOT, "%s-%04d", split, i);
+            Path file = videos.resolve(name + ".mp4");
+            ShapesWorld.render(scenes.get(i), file);
+            for (ShapesWorld.Question q : ShapesWorld.Question.values()) {
+                Map<String, Object> rec = new LinkedHashMap<>();
+                rec.put("id", name + "-" + q.name().toLowerCase(Locale.ROOT));
+                rec.put("video", "videos/" + name + ".mp4");
+                rec.put("question", q.text);
+                rec.put("answer", scenes.get(i).answer(q));
+                lines.append(JSON.writeValueAsString(rec)).append('\n');
             }
         }
+        // Written after its videos, so a split file on the disk never names a video that is not there yet.
+        AtomicFiles.writeString(jsonl, lines);
         return jsonl;
     }
 

@@ -1,13 +1,10 @@
 package io.github.leanpo.train.demo;
 
+import io.github.leanpo.files.AtomicFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,9 +29,7 @@ final class DemoReport {
 
     static void write(Demo.Result r) throws IOException {
         writePlot(r);
-        Path tmp = r.report().resolveSibling(r.report().getFileName() + ".tmp");
-        Files.writeString(tmp, markdown(r), StandardCharsets.UTF_8);
-        Files.move(tmp, r.report(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(r.report(), markdown(r));
     }
 
     /** Whether the chosen responses' likelihood fell while the policy learned to prefer them: likelihood displacement. */
@@ -172,10 +167,10 @@ final class DemoReport {
         } finally {
             g.dispose();
         }
-        Path tmp = r.plot().resolveSibling(r.plot().getFileName() + ".tmp");
-        if (!ImageIO.write(all, "png", tmp.toFile())) {
-            throw new IOException("no PNG writer available for " + r.plot());
-        }
-        Files.move(tmp, r.plot(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeVia(r.plot(), tmp -> {
+            if (!ImageIO.write(all, "png", tmp.toFile())) {
+                throw new IOException("no PNG writer available for " + r.plot());
+            }
+        });
     }
 }

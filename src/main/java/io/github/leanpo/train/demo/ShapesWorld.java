@@ -1,5 +1,6 @@
 package io.github.leanpo.train.demo;
 
+import io.github.leanpo.files.AtomicFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -176,8 +177,13 @@ public final class ShapesWorld {
         return out;
     }
 
-    /** Renders {@code scene} to {@code file} (an .mp4). */
+    /** Renders {@code scene} to {@code file} (an .mp4), atomically ({@link AtomicFiles}). */
     public static void render(Scene scene, Path file) throws IOException {
+        AtomicFiles.writeVia(file, tmp -> record(scene, tmp));
+    }
+
+    /** Records the scene to {@code file}; the format is set explicitly (the name need not end in .mp4). */
+    private static void record(Scene scene, Path file) throws IOException {
         FFmpegFrameRecorder r = new FFmpegFrameRecorder(file.toFile(), SIZE, SIZE);
         r.setFormat("mp4");
         r.setVideoCodec(avcodec.AV_CODEC_ID_MPEG4);
