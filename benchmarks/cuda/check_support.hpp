@@ -92,10 +92,10 @@ struct Compare {
     int64_t bad = 0, count = 0, first_bad = -1;
     double first_got = 0, first_ref = 0;
     Compare(std::string w, double a, double r) : what(std::move(w)), atol(a), rtol(r) {}
-    void add(int64_t i, double got, double ref) {
+    void add(int64_t i, double got, double ref, double extra_atol = 0.0) {
         ++count;
         const double err = std::fabs(got - ref);
-        const bool ok = std::isfinite(got) && std::isfinite(ref) ? err <= atol + rtol * std::fabs(ref)
+        const bool ok = std::isfinite(got) && std::isfinite(ref) ? err <= atol + extra_atol + rtol * std::fabs(ref)
                                                                  : (std::isnan(got) && std::isnan(ref)) || got == ref;
         if (std::isfinite(err)) {
             max_abs = std::max(max_abs, err);

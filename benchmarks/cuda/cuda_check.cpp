@@ -41,7 +41,9 @@ struct Options {
     std::string markdown;
 };
 
-// Tolerances of the gradient values, per dtype: fp32 math rounded once into the dtype.
+// Tolerances of the gradient values, per dtype: fp32 math rounded once into the dtype. A row's lse carries
+// about an ulp of fp32 rounding, which its weight w carries into every element: w·p·Δlse, so the row-pass
+// comparisons add kLseUlp·|w| (it matters where the true gradient is near 0, at p → 1).
 struct Tol {
     double atol, rtol;
 };
@@ -52,7 +54,8 @@ Tol grad_tol(int dtype) {
         default: return {1e-7, 1.1e-3};               // half an ulp of f16 is 4.9e-4
     }
 }
-const Tol kForward{4e-6, 1e-6};  // lse and log-probs: fp32 reductions (measured ≤ 1.1e-6 abs at |lse| ≤ 40)
+const Tol kForward{4e-6, 1e-6};
+constexpr double kLseUlp = 1e-6;  // lse and log-probs: fp32 reductions (measured ≤ 1.1e-6 abs at |lse| ≤ 40)
 
 struct Status {
     DevBuf<uint64_t> dev{LEANPO_STATUS_WORDS};
@@ -187,7 +190,7 @@ void check_row_passes(Report& rep, Rng& rng, bool large) {
                     for (int64_t t = 0; t < T; ++t)
                         for (int64_t v = 0; v < V; ++v) {
                             if (t < rb || t >= re) continue;
-                            cg.add(t * V + v, gv[t * V + v], grad_ref(t, v));
+                            cg.add(t * V + v, gv[t * V + v], grad_ref(t, v), kLseUlp * std::fabs(w[t]));
                         }
                     rep.take(cg);
                     if (rb > 0) {  // rows before the range are never written: still NaN
@@ -216,9 +219,31 @@ void check_row_passes(Report& rep, Rng& rng, bool large) {
                     const std::vector<float> gv = widen(dtype, gh.data() + shift * es, static_cast<size_t>(TV));
                     Compare cg("pass 2 grad in place " + tag, gt.atol, gt.rtol);
                     for (int64_t t = rb; t < re; ++t)
-                        for (int64_t v = 0; v < V; ++v) cg.add(t * V + v, gv[t * V + v], grad_ref(t, v));
+                        for (int64_t v = 0; v < V; ++v) cg.add(t * V + v, gv[t * V + v], grad_ref(t, v), kLseUlp * std::fabs(w[t]));
                     rep.take(cg);
                 }
+                // the CPU twins on the same rows, with both instruction sets, from a buffer of exactly the
+                // tensor's size (so a sanitizer build sees any read past a row's end)
+                for (const char* isa : {"avx2", "generic"}) {
+                    if (!leanpo_cpu_select_isa(isa)) continue;
+                    std::vector<unsigned char> hx((TV + shift) * es), hg((TV + shift) * es, 0xFF);
+                    std::memcpy(hx.data() + shift * es, x.raw.data(), TV * es);
+                    std::vector<float> clse(T, NAN), clogp(T, NAN);
+                    const int64_t bad = leanpo_cpu_row_lse_target(hx.data() + shift * es, dtype, V, rb, re, y.data(), kIgnore,
+                                                                  clse.data(), clogp.data());
+                    Compare ccl(std::string("cpu ") + isa + " pass 1 lse " + tag, kForward.atol, kForward.rtol);
+                    for (int64_t t = rb; t < re; ++t) ccl.add(t, clse[t], y[t] == kIgnore ? 0.0 : lse_ref[t]);
+                    rep.take(ccl);
+                    rep.expect(bad == -1, std::string("cpu ") + isa + " pass 1 finds every row finite " + tag);
+                    leanpo_cpu_row_grad(hx.data() + shift * es, dtype, V, rb, re, y.data(), kIgnore, clse.data(), w.data(),
+                                        hg.data() + shift * es);
+                    const std::vector<float> cg = widen(dtype, hg.data() + shift * es, static_cast<size_t>(TV));
+                    Compare ccg(std::string("cpu ") + isa + " pass 2 grad " + tag, gt.atol, gt.rtol);
+                    for (int64_t t = rb; t < re; ++t)
+                        for (int64_t v = 0; v < V; ++v) ccg.add(t * V + v, cg[t * V + v], grad_ref(t, v), kLseUlp * std::fabs(w[t]));
+                    rep.take(ccg);
+                }
+                leanpo_cpu_select_isa("avx2");
                 // non-finite rows: the first is recorded, and pass 2 then writes nothing (in place stays intact)
                 if (re - rb >= 2) {
                     const int64_t a = rng.integer(rb, re - 2), b = rng.integer(a + 1, re - 1);
@@ -411,6 +436,28 @@ void check_tiles(Report& rep, Rng& rng) {
             rep.take(cp);
             rep.expect(st.read()[LEANPO_STATUS_NONFINITE_ROW] == kNone, "tile merge: finite tiles leave the status clear " + tag);
 
+            // the CPU twins over the same tiles, both instruction sets, NaN in the padding (never read)
+            for (const char* isa : {"avx2", "generic"}) {
+                if (!leanpo_cpu_select_isa(isa)) continue;
+                std::vector<float> mx(R, -INFINITY), sm(R, 0.0f), tg(R, NAN), cl(R, NAN), cp2(R, NAN);
+                int64_t bad = -1;
+                for (int64_t c0 = 0; c0 < V; c0 += W) {
+                    const int64_t w = std::min(W, V - c0);
+                    std::vector<float> h(R * ld, NAN);
+                    for (int64_t r = 0; r < R; ++r)
+                        for (int64_t j = 0; j < w; ++j) h[r * ld + j] = x[r * V + c0 + j];
+                    const int64_t b = leanpo_cpu_tile_lse_merge(h.data(), R, w, ld, c0, with_bias ? bias.data() : nullptr, y.data(),
+                                                                kIgnore, mx.data(), sm.data(), tg.data());
+                    if (b >= 0 && bad < 0) bad = b;
+                }
+                leanpo_cpu_lse_finish(mx.data(), sm.data(), tg.data(), y.data(), kIgnore, R, cl.data(), cp2.data());
+                Compare c1(std::string("cpu ") + isa + " tile merge lse " + tag, kForward.atol, kForward.rtol);
+                for (int64_t r = 0; r < R; ++r) c1.add(r, cl[r], y[r] == kIgnore ? 0.0 : lse_ref[r]);
+                rep.take(c1);
+                rep.expect(bad == -1, std::string("cpu ") + isa + " tile merge finds every row finite " + tag);
+            }
+            leanpo_cpu_select_isa("avx2");
+
             // gradient of the last tile, in place and into f32/bf16/f16 copies
             std::vector<float> w(R);
             for (auto& v : w) v = rng.chance(0.2) ? 0.0f : static_cast<float>(rng.uniform(-1, 1));
@@ -450,6 +497,17 @@ void check_tiles(Report& rep, Rng& rng) {
                 rep.take(cg);
                 if (out_dtype >= 0) rep.take(co);
                 rep.expect(pads, "tile grad leaves the tile's padding alone " + otag + " " + tag);
+                if (out_dtype < 0) {  // the CPU twin, in place over the same tile (exactly R × ld floats)
+                    std::vector<float> h(R * ld, NAN);
+                    for (int64_t r = 0; r < R; ++r)
+                        for (int64_t j = 0; j < cols; ++j) h[r * ld + j] = x[r * V + c0 + j];
+                    leanpo_cpu_tile_grad(h.data(), R, cols, ld, c0, with_bias ? bias.data() : nullptr, y.data(), kIgnore, lh.data(),
+                                         w.data());
+                    Compare cc("cpu tile grad in place " + tag, ft.atol, ft.rtol);
+                    for (int64_t r = 0; r < R; ++r)
+                        for (int64_t j = 0; j < cols; ++j) cc.add(r * cols + j, h[r * ld + j], th[r * ld + j]);
+                    rep.take(cc);
+                }
             }
             // a non-finite tile row is recorded as row_base + r
             if (R >= 4) {

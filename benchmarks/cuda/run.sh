@@ -101,7 +101,8 @@ if [ -z "${SKIP_JAVA:-}" ] && [ -n "$java_bin" ] && [ -d .device/lib ]; then
   # the library the tests load is the one prepare-java.sh packed; the cuBLAS it needs is found above
   "$java_bin" -Xmx16g -Dorg.bytedeco.javacpp.maxbytes=24G -jar "$(ls .device/lib/junit-platform-console-standalone-*.jar | head -1)" execute \
       --class-path ".device/classes:.device/test-classes:$(ls .device/lib/*.jar | grep -v console-standalone | tr '\n' ':')" \
-      --select-class io.github.leanpo.loss.CudaLossTest --select-class io.github.leanpo.loss.BackendChoiceTest \
+      --select-class io.github.leanpo.loss.CudaLossTest --select-class io.github.leanpo.loss.CudaMemoryTest \
+      --select-class io.github.leanpo.loss.BackendChoiceTest \
       --reports-dir "$out/junit" --details=summary --disable-banner 2>&1 | tee "$out/java-tests.txt" | tail -25
   [ "${PIPESTATUS[0]}" -eq 0 ] || { say "JAVA GPU TESTS FAILED"; status=1; }
 fi

@@ -27,6 +27,7 @@ extern "C" void leanpo_cuda_memset(void*, int, int64_t, void*) { not_compiled(__
 extern "C" void leanpo_cuda_fill_f32(float*, float, int64_t, void*) { not_compiled(__func__); }
 extern "C" void leanpo_cuda_synchronize(void*) { not_compiled(__func__); }
 extern "C" void leanpo_cuda_mem_info(int64_t*) { not_compiled(__func__); }
+extern "C" int64_t leanpo_cuda_pool_peak(int) { not_compiled(__func__); }
 extern "C" void leanpo_cuda_targets(const void*, int, int64_t, int64_t, int64_t, int64_t*, uint64_t*, void*) {
     not_compiled(__func__);
 }

@@ -169,6 +169,9 @@ void leanpo_cuda_fill_f32(float* p, float value, int64_t n, void* stream);
 void leanpo_cuda_synchronize(void* stream);
 /* Free and total memory of the current device, in bytes (host_out[0], host_out[1]). */
 void leanpo_cuda_mem_info(int64_t* host_out);
+/* The most bytes in use at once from the current device's stream-ordered pool (where
+ * leanpo_cuda_malloc allocates) since the last reset; reset != 0 starts a new count from now. */
+int64_t leanpo_cuda_pool_peak(int reset);
 
 /* targets_out[t] = targets[t] widened to int64 (index_bytes 4 or 8), for t < n; a target outside
  * [0, V) that is not ignore_index is recorded as LEANPO_STATUS_BAD_TARGET_ROW. */

@@ -53,3 +53,17 @@ extern "C" void leanpo_cuda_mem_info(int64_t* host_out) {
     host_out[0] = static_cast<int64_t>(free_b);
     host_out[1] = static_cast<int64_t>(total_b);
 }
+
+extern "C" int64_t leanpo_cuda_pool_peak(int reset) {
+    int dev = 0;
+    LEANPO_CUDA_CHECK(cudaGetDevice(&dev));
+    cudaMemPool_t pool;
+    LEANPO_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, dev));
+    uint64_t high = 0;  // cuuint64_t
+    LEANPO_CUDA_CHECK(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &high));
+    if (reset) {
+        uint64_t zero = 0;  // the only value the attribute may be set to: it restarts from what is in use now
+        LEANPO_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
+    }
+    return static_cast<int64_t>(high);
+}

@@ -206,7 +206,6 @@ final class BenchCommand implements Callable<Integer> {
     private double[] onGpu(GpuBench gpu, LeanPoLoss loss, Map<String, Object> m, boolean linear, DType dt, BatchLayout layout,
                            LinearOptions opts, LossResult[] last) {
         DeviceTensor tgt = gpu.upload(new LongPointer(BenchInputs.targets(rows, vocab, 7)), DType.I64, rows);
-        long free0 = CudaCalls.memInfo()[0];
         double[] times;
         if (!linear) {
             long elems = Math.multiplyExact(rows, vocab);
@@ -214,11 +213,13 @@ final class BenchCommand implements Callable<Integer> {
             DeviceTensor x = inPlace ? gpu.alloc(dt, elems) : pristine;
             DeviceTensor g = inPlace ? x : gpu.alloc(dt, elems);
             LogitsBatch batch = LogitsBatch.of(x, vocab, tgt, layout);
+            CudaCalls.poolPeak(true);
             times = time(() -> {
                 if (inPlace) {
                     gpu.copy(x, pristine);  // the previous run overwrote the logits (untimed)
                 }
             }, () -> last[0] = loss.forwardBackward(batch, g));
+            m.put("peak_device_bytes", CudaCalls.poolPeak(false));
             long ideal = 2 * elems * dt.byteSize();
             double median = median(times);
             double copy = gpu.copyBandwidth(Math.min(ideal / 2, 4L << 30));
@@ -235,7 +236,9 @@ final class BenchCommand implements Callable<Integer> {
             DeviceTensor gw = gpu.alloc(DType.F32, vocab * d);
             LinearBatch batch = LinearBatch.of(h, w, null, d, vocab, tgt, layout);
             LinearGrads grads = new LinearGrads(gh, gw, null, false);
+            CudaCalls.poolPeak(true);
             times = time(() -> { }, () -> last[0] = loss.forwardBackward(batch, grads));
+            m.put("peak_device_bytes", CudaCalls.poolPeak(false));
             double useful = 6.0 * rows * d * vocab;
             double median = median(times);
             LinearOptions used = opts != null ? opts : CudaBackend.defaultLinearOptions(vocab);
@@ -249,7 +252,6 @@ final class BenchCommand implements Callable<Integer> {
             m.put("vocab_tile", used.vocabTile());
             m.put("tv_buffer_bytes", rows * vocab * 4);
         }
-        m.put("peak_device_bytes", free0 - CudaCalls.memInfo()[0]);
         m.put("peak_rss_bytes", ProcStatus.peakRssBytes());
         return times;
     }
@@ -324,7 +326,8 @@ final class BenchCommand implements Callable<Integer> {
                     (double) m.get(gpu ? "gemm_GFLOPs" : "sgemm_GFLOPs"), 100 * (double) m.get(gpu ? "fraction_of_gemm" : "fraction_of_sgemm"));
         }
         if (m.containsKey("peak_device_bytes")) {
-            out.printf(Locale.ROOT, "  device memory taken by the run %.1f MiB%n", (long) m.get("peak_device_bytes") / 1048576.0);
+            out.printf(Locale.ROOT, "  peak device memory %.1f MiB (inputs, outputs and the calls' scratch)%n",
+                    (long) m.get("peak_device_bytes") / 1048576.0);
         }
         out.printf(Locale.ROOT, "  peak resident memory %.1f MiB; loss %.6f%n", (long) m.get("peak_rss_bytes") / 1048576.0, (double) m.get("loss"));
     }

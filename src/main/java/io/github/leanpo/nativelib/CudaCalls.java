@@ -87,6 +87,16 @@ public final class CudaCalls {
         return out;
     }
 
+    /**
+     * The most bytes in use at once from the current device's stream-ordered pool (where leanpo allocates) since the
+     * last reset; {@code reset} starts a new count from what is in use now.
+     */
+    public static long poolPeak(boolean reset) {
+        long[] v = new long[1];
+        call(() -> v[0] = LeanpoNative.leanpo_cuda_pool_peak(reset ? 1 : 0));
+        return v[0];
+    }
+
     public static void targets(Pointer targets, int indexBytes, long n, long vocab, long ignoreIndex, LongPointer out,
                                LongPointer status, Pointer stream) {
         call(() -> LeanpoNative.leanpo_cuda_targets(RawPointer.exact(targets), indexBytes, n, vocab, ignoreIndex, out, status, stream));

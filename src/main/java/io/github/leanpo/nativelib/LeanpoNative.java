@@ -174,6 +174,8 @@ public final class LeanpoNative {
 
     public static native void leanpo_cuda_mem_info(@Cast("int64_t*") LongPointer hostOut);
 
+    public static native @Cast("int64_t") long leanpo_cuda_pool_peak(int reset);
+
     public static native void leanpo_cuda_targets(@Const Pointer targets, int indexBytes, @Cast("int64_t") long n,
                                                   @Cast("int64_t") long V, @Cast("int64_t") long ignoreIndex,
                                                   @Cast("int64_t*") LongPointer targetsOut, @Cast("uint64_t*") LongPointer status,
