@@ -34,15 +34,9 @@ extern "C" void leanpo_pair_loss(int objective, float beta, float gamma, int smo
                                  double normalizer, const float* seq_mean, const float* seq_sum, const int64_t* seq_tokens,
                                  const float* ref_sum, int64_t pair_begin, int64_t pair_end, float* pair_loss,
                                  float* reward_chosen, float* reward_rejected, float* pair_epsilon, float* seq_coef) {
-    LEANPO_CHECK(objective >= LEANPO_OBJECTIVE_LEANPO && objective <= LEANPO_OBJECTIVE_SFT,
-                 "unknown objective code " + std::to_string(objective));
-    LEANPO_CHECK(smoothing >= LEANPO_SMOOTHING_NONE && smoothing <= LEANPO_SMOOTHING_DYNAMIC,
-                 "unknown smoothing code " + std::to_string(smoothing));
-    LEANPO_CHECK(normalizer > 0, "normalizer must be positive");
-    LEANPO_CHECK(objective != LEANPO_OBJECTIVE_DPO || ref_sum != nullptr, "DPO needs ref_sum");
+    const leanpo::PairParams q = leanpo::pair_params(objective, beta, gamma, smoothing, epsilon, nll_weight, normalizer, ref_sum);
     LEANPO_CHECK(seq_mean && seq_sum && seq_tokens && pair_loss && reward_chosen && reward_rejected && pair_epsilon && seq_coef,
                  "null pointer argument");
-    const leanpo::PairParams q{objective, beta, gamma, smoothing, epsilon, nll_weight, 1.0 / normalizer};
     for (int64_t p = pair_begin; p < pair_end; ++p) {
         const int64_t w = 2 * p, l = 2 * p + 1;
         const int64_t nw = seq_tokens[w], nl = seq_tokens[l];
@@ -51,12 +45,7 @@ extern "C" void leanpo_pair_loss(int objective, float beta, float gamma, int smo
         const bool dpo = objective == LEANPO_OBJECTIVE_DPO;
         const leanpo::PairOut o = leanpo::pair_function(q, seq_mean[w], seq_mean[l], seq_sum[w], seq_sum[l], nw, nl,
                                                         dpo ? ref_sum[w] : 0.0, dpo ? ref_sum[l] : 0.0);
-        reward_chosen[p] = static_cast<float>(o.reward_w);
-        reward_rejected[p] = static_cast<float>(o.reward_l);
-        pair_epsilon[p] = static_cast<float>(o.eps);
-        pair_loss[p] = static_cast<float>(o.loss);
-        seq_coef[w] = static_cast<float>(o.coef_w);
-        seq_coef[l] = static_cast<float>(o.coef_l);
+        leanpo::store_pair(o, p, pair_loss, reward_chosen, reward_rejected, pair_epsilon, seq_coef);
     }
 }
 

@@ -12,6 +12,9 @@
 #include <math.h>
 #include <stdint.h>
 
+#include <string>
+
+#include "common.hpp"
 #include "leanpo.h"
 
 #if defined(__CUDACC__)
@@ -42,6 +45,18 @@ struct PairParams {
 struct PairOut {
     double loss, reward_w, reward_l, eps, coef_w, coef_l;
 };
+
+// The checks of leanpo_pair_loss's arguments, for its CPU and GPU entry points (host code).
+inline PairParams pair_params(int objective, float beta, float gamma, int smoothing, float epsilon, float nll_weight,
+                              double normalizer, const float* ref_sum) {
+    LEANPO_CHECK(objective >= LEANPO_OBJECTIVE_LEANPO && objective <= LEANPO_OBJECTIVE_SFT,
+                 "unknown objective code " + std::to_string(objective));
+    LEANPO_CHECK(smoothing >= LEANPO_SMOOTHING_NONE && smoothing <= LEANPO_SMOOTHING_DYNAMIC,
+                 "unknown smoothing code " + std::to_string(smoothing));
+    LEANPO_CHECK(normalizer > 0, "normalizer must be positive");
+    LEANPO_CHECK(objective != LEANPO_OBJECTIVE_DPO || ref_sum != nullptr, "DPO needs ref_sum");
+    return PairParams{objective, beta, gamma, smoothing, epsilon, nll_weight, 1.0 / normalizer};
+}
 
 // One pair. nw > 0 always; nl > 0 unless the objective is SFT (the caller checks both).
 LEANPO_HD PairOut pair_function(const PairParams& q, double mean_w, double mean_l, double sum_w, double sum_l, int64_t nw,
@@ -82,6 +97,17 @@ LEANPO_HD PairOut pair_function(const PairParams& q, double mean_w, double mean_
         o.coef_l = -b * g / static_cast<double>(nl) * inv_n;
     }
     return o;
+}
+
+// Stores pair p's results: its loss, rewards and ε, and the coefficients of sequences 2p and 2p + 1.
+LEANPO_HD void store_pair(const PairOut& o, int64_t p, float* pair_loss, float* reward_chosen, float* reward_rejected,
+                          float* pair_epsilon, float* seq_coef) {
+    pair_loss[p] = static_cast<float>(o.loss);
+    reward_chosen[p] = static_cast<float>(o.reward_w);
+    reward_rejected[p] = static_cast<float>(o.reward_l);
+    pair_epsilon[p] = static_cast<float>(o.eps);
+    seq_coef[2 * p] = static_cast<float>(o.coef_w);
+    seq_coef[2 * p + 1] = static_cast<float>(o.coef_l);
 }
 
 }  // namespace leanpo

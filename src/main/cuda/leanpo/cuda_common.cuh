@@ -75,6 +75,12 @@ inline unsigned grid_for(int64_t items, int per_block) {
     return static_cast<unsigned>(g < 1 ? 1 : (g > kMaxGrid ? kMaxGrid : g));
 }
 
+inline void check_rows(int64_t V, int64_t row_begin, int64_t row_end) {
+    LEANPO_CHECK(V > 0, "V must be positive, got " + std::to_string(V));
+    LEANPO_CHECK(row_begin >= 0 && row_begin <= row_end && row_end - row_begin <= kMaxGrid,
+                 "bad row range [" + std::to_string(row_begin) + ", " + std::to_string(row_end) + ")");
+}
+
 inline void check_tile(int64_t rows, int64_t cols, int64_t ld, int64_t col_begin) {
     LEANPO_CHECK(rows >= 0 && rows <= kMaxGrid && cols > 0 && ld >= cols && col_begin >= 0,
                  "bad tile shape: rows " + std::to_string(rows) + ", cols " + std::to_string(cols) + ", ld " +

@@ -59,12 +59,7 @@ __global__ __launch_bounds__(kThreads) void pair_loss_kernel(PairParams q, const
     const bool dpo = q.objective == LEANPO_OBJECTIVE_DPO;
     const PairOut o = pair_function(q, seq_mean[w], seq_mean[l], seq_sum[w], seq_sum[l], nw, nl, dpo ? ref_sum[w] : 0.0,
                                     dpo ? ref_sum[l] : 0.0);
-    pair_loss[p] = static_cast<float>(o.loss);
-    reward_chosen[p] = static_cast<float>(o.reward_w);
-    reward_rejected[p] = static_cast<float>(o.reward_l);
-    pair_epsilon[p] = static_cast<float>(o.eps);
-    seq_coef[w] = static_cast<float>(o.coef_w);
-    seq_coef[l] = static_cast<float>(o.coef_l);
+    store_pair(o, p, pair_loss, reward_chosen, reward_rejected, pair_epsilon, seq_coef);
 }
 
 __global__ __launch_bounds__(kThreads) void row_weights_kernel(const int64_t* __restrict__ offsets,
@@ -103,18 +98,12 @@ extern "C" void leanpo_cuda_pair_loss(int objective, float beta, float gamma, in
                                       const float* ref_sum, int64_t pair_begin, int64_t pair_end, float* pair_loss,
                                       float* reward_chosen, float* reward_rejected, float* pair_epsilon, float* seq_coef,
                                       uint64_t* status, void* stream) {
-    LEANPO_CHECK(objective >= LEANPO_OBJECTIVE_LEANPO && objective <= LEANPO_OBJECTIVE_SFT,
-                 "unknown objective code " + std::to_string(objective));
-    LEANPO_CHECK(smoothing >= LEANPO_SMOOTHING_NONE && smoothing <= LEANPO_SMOOTHING_DYNAMIC,
-                 "unknown smoothing code " + std::to_string(smoothing));
-    LEANPO_CHECK(normalizer > 0, "normalizer must be positive");
-    LEANPO_CHECK(objective != LEANPO_OBJECTIVE_DPO || ref_sum != nullptr, "DPO needs ref_sum");
+    const leanpo::PairParams q = leanpo::pair_params(objective, beta, gamma, smoothing, epsilon, nll_weight, normalizer, ref_sum);
     LEANPO_CHECK(seq_mean && seq_sum && seq_tokens && pair_loss && reward_chosen && reward_rejected && pair_epsilon &&
                      seq_coef && status,
                  "null pointer argument");
     LEANPO_CHECK(pair_begin >= 0 && pair_begin <= pair_end, "bad pair range");
     if (pair_end == pair_begin) return;
-    const leanpo::PairParams q{objective, beta, gamma, smoothing, epsilon, nll_weight, 1.0 / normalizer};
     launch(pair_loss_kernel, dim3(grid_for(pair_end - pair_begin, kThreads)), kThreads, stream, q, seq_mean, seq_sum,
            seq_tokens, ref_sum, pair_begin, pair_end, pair_loss, reward_chosen, reward_rejected, pair_epsilon, seq_coef, status);
 }

@@ -90,9 +90,7 @@ extern "C" void leanpo_cuda_row_grad(const void* logits, int dtype, int64_t V, i
                                      const int64_t* targets, int64_t ignore_index, const float* lse, const float* row_weight,
                                      void* grad, const uint64_t* status, void* stream) {
     LEANPO_CHECK(logits && targets && lse && row_weight && grad && status, "null pointer argument");
-    LEANPO_CHECK(V > 0, "V must be positive, got " + std::to_string(V));
-    LEANPO_CHECK(row_begin >= 0 && row_begin <= row_end && row_end - row_begin <= kMaxGrid,
-                 "bad row range [" + std::to_string(row_begin) + ", " + std::to_string(row_end) + ")");
+    check_rows(V, row_begin, row_end);
     if (row_end == row_begin) return;
     const dim3 grid(static_cast<unsigned>(row_end - row_begin));
     with_dtype(dtype, [&](auto d) {

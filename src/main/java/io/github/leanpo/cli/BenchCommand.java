@@ -3,6 +3,7 @@ package io.github.leanpo.cli;
 import io.github.leanpo.engine.BatchLayout;
 import io.github.leanpo.engine.CudaBackend;
 import io.github.leanpo.engine.DType;
+import io.github.leanpo.engine.DeviceMemory;
 import io.github.leanpo.engine.DeviceTensor;
 import io.github.leanpo.engine.HostTensor;
 import io.github.leanpo.engine.LinearGrads;
@@ -141,7 +142,7 @@ final class BenchCommand implements Callable<Integer> {
             double[] times;
             LossResult[] last = new LossResult[1];
             if (loss.backendName().equals("cuda")) {
-                try (GpuBench gpu = new GpuBench()) {
+                try (DeviceMemory gpu = new DeviceMemory(0)) {
                     times = onGpu(gpu, loss, m, linear, dt, layout, opts, last);
                 }
             } else if (!linear) {
@@ -156,14 +157,8 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }, () -> last[0] = loss.forwardBackward(batch, grad));
                 long ideal = 2 * elems * dt.byteSize();
-                double median = median(times);
                 m.put("peak_rss_bytes", ProcStatus.peakRssBytes()); // before the ceiling's own buffers
-                double copy = copyBandwidth(Math.min(ideal / 2, 512L << 20));
-                m.put("in_place", inPlace);
-                m.put("ideal_bytes", ideal);
-                m.put("achieved_GBps", ideal / median / 1e9);
-                m.put("copy_GBps", copy / 1e9);
-                m.put("fraction_of_copy", ideal / median / copy);
+                putBandwidth(m, ideal, median(times), copyBandwidth(Math.min(ideal / 2, 512L << 20)));
             } else {
                 long d = hiddenSize;
                 Pointer h = BenchInputs.random(dt, rows * d, 2f, 0x2545F4914F6CDD1DL);
@@ -173,18 +168,10 @@ final class BenchCommand implements Callable<Integer> {
                 LinearBatch batch = LinearBatch.of(HostTensor.of(h, dt, rows * d), HostTensor.of(w, dt, vocab * d), null, d, vocab, tgt, layout);
                 LinearGrads grads = new LinearGrads(HostTensor.of(gh, dt, rows * d), HostTensor.of(gw, DType.F32, vocab * d), null, false);
                 times = time(() -> { }, () -> last[0] = loss.forwardBackward(batch, grads));
-                double useful = 6.0 * rows * d * vocab;
-                double median = median(times);
                 m.put("peak_rss_bytes", ProcStatus.peakRssBytes()); // before the ceiling's own buffers
                 LinearOptions used = opts != null ? opts : LinearOptions.defaults(vocab);
                 double sgemm = sgemmRate(Math.min(used.chunkRows(), rows), d, vocab, Math.min(used.vocabTile(), vocab));
-                m.put("useful_flops", useful);
-                m.put("useful_GFLOPs", useful / median / 1e9);
-                m.put("sgemm_GFLOPs", sgemm / 1e9);
-                m.put("fraction_of_sgemm", useful / median / sgemm);
-                m.put("chunk_rows", used.chunkRows());
-                m.put("vocab_tile", used.vocabTile());
-                m.put("tv_buffer_bytes", rows * vocab * 4);
+                putFlops(m, median(times), used, "sgemm", sgemm);
             }
             double[] sorted = times.clone();
             Arrays.sort(sorted);
@@ -203,7 +190,7 @@ final class BenchCommand implements Callable<Integer> {
      * wait per call, for the loss) and not PCIe copies; ceilings measured in this process: device copy bandwidth (logits
      * mode) or the cuBLAS rate of the head's three products on a chunk (linear mode). Peak memory is the device's.
      */
-    private double[] onGpu(GpuBench gpu, LeanPoLoss loss, Map<String, Object> m, boolean linear, DType dt, BatchLayout layout,
+    private double[] onGpu(DeviceMemory gpu, LeanPoLoss loss, Map<String, Object> m, boolean linear, DType dt, BatchLayout layout,
                            LinearOptions opts, LossResult[] last) {
         DeviceTensor tgt = gpu.upload(new LongPointer(BenchInputs.targets(rows, vocab, 7)), DType.I64, rows);
         double[] times;
@@ -217,17 +204,12 @@ final class BenchCommand implements Callable<Integer> {
             times = time(() -> {
                 if (inPlace) {
                     gpu.copy(x, pristine);  // the previous run overwrote the logits (untimed)
+                    gpu.synchronize();
                 }
             }, () -> last[0] = loss.forwardBackward(batch, g));
             m.put("peak_device_bytes", CudaCalls.poolPeak(false));
             long ideal = 2 * elems * dt.byteSize();
-            double median = median(times);
-            double copy = gpu.copyBandwidth(Math.min(ideal / 2, 4L << 30));
-            m.put("in_place", inPlace);
-            m.put("ideal_bytes", ideal);
-            m.put("achieved_GBps", ideal / median / 1e9);
-            m.put("copy_GBps", copy / 1e9);
-            m.put("fraction_of_copy", ideal / median / copy);
+            putBandwidth(m, ideal, median(times), GpuBench.copyBandwidth(gpu, Math.min(ideal / 2, 4L << 30)));
         } else {
             long d = hiddenSize;
             DeviceTensor h = gpu.upload(BenchInputs.random(dt, rows * d, 2f, 0x2545F4914F6CDD1DL), dt, rows * d);
@@ -239,21 +221,33 @@ final class BenchCommand implements Callable<Integer> {
             CudaCalls.poolPeak(true);
             times = time(() -> { }, () -> last[0] = loss.forwardBackward(batch, grads));
             m.put("peak_device_bytes", CudaCalls.poolPeak(false));
-            double useful = 6.0 * rows * d * vocab;
-            double median = median(times);
             LinearOptions used = opts != null ? opts : CudaBackend.defaultLinearOptions(vocab);
-            long c = Math.min(used.chunkRows(), rows);
-            double rate = gpu.gemmRate(c, d, vocab, dt, h, w);
-            m.put("useful_flops", useful);
-            m.put("useful_GFLOPs", useful / median / 1e9);
-            m.put("gemm_GFLOPs", rate / 1e9);
-            m.put("fraction_of_gemm", useful / median / rate);
-            m.put("chunk_rows", used.chunkRows());
-            m.put("vocab_tile", used.vocabTile());
-            m.put("tv_buffer_bytes", rows * vocab * 4);
+            double rate = GpuBench.gemmRate(gpu, Math.min(used.chunkRows(), rows), d, vocab, dt, h, w);
+            putFlops(m, median(times), used, "gemm", rate);
         }
         m.put("peak_rss_bytes", ProcStatus.peakRssBytes());
         return times;
+    }
+
+    /** The linear mode's useful rate (6·T·d·V over the median) next to the product ceiling ({@code ceiling}: sgemm or gemm) of the same run. */
+    private void putFlops(Map<String, Object> m, double median, LinearOptions used, String ceiling, double rate) {
+        double useful = 6.0 * rows * hiddenSize * vocab;
+        m.put("useful_flops", useful);
+        m.put("useful_GFLOPs", useful / median / 1e9);
+        m.put(ceiling + "_GFLOPs", rate / 1e9);
+        m.put("fraction_of_" + ceiling, useful / median / rate);
+        m.put("chunk_rows", used.chunkRows());
+        m.put("vocab_tile", used.vocabTile());
+        m.put("tv_buffer_bytes", rows * vocab * 4);
+    }
+
+    /** The logits mode's bandwidth over the ideal bytes (one read, one write) next to the copy ceiling of the same run. */
+    private void putBandwidth(Map<String, Object> m, long ideal, double median, double copy) {
+        m.put("in_place", inPlace);
+        m.put("ideal_bytes", ideal);
+        m.put("achieved_GBps", ideal / median / 1e9);
+        m.put("copy_GBps", copy / 1e9);
+        m.put("fraction_of_copy", ideal / median / copy);
     }
 
     /** The libtorch baseline on exactly the inputs the leanpo run uses (same generator, same seeds). */
@@ -395,7 +389,7 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static double median(double[] t) {
+    static double median(double[] t) {
         double[] s = t.clone();
         Arrays.sort(s);
         int n = s.length;

@@ -1,7 +1,6 @@
 package io.github.leanpo.engine;
 
 import io.github.leanpo.nativelib.CudaCalls;
-import io.github.leanpo.nativelib.RawPointer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,7 +30,8 @@ public final class Compaction implements AutoCloseable {
     private final BatchLayout layout;
     private final long[] sourceRows;
     private final List<Pointer> owned = new ArrayList<>();
-    private final List<Long> ownedOnDevice = new ArrayList<>();
+    /** The compact rows, their index and gradient buffers when the input is GPU memory; null otherwise. */
+    private final DeviceMemory device;
     private final Tensor rows;
     private final HostTensor targets;
     /** Row index b·L + l of each compact row, where the rows are (host or device). */
@@ -134,11 +134,13 @@ public final class Compaction implements AutoCloseable {
             LongPointer tp = own(scope, new LongPointer(targetValues));
             targets = HostTensor.of(tp, DType.I64, t);
             if (src instanceof DeviceTensor d) {
-                index = new LongPointer(deviceCopy(hostIndex, t * 8));
-                long compact = deviceAlloc(t * rowBytes);
-                CudaCalls.gatherRows(d.at(0), rowBytes, index, t, RawPointer.ofAddress(compact, t * rowBytes), this.stream);
-                rows = DeviceTensor.of(compact, dtype, t * width, d.device());
+                device = new DeviceMemory(stream);
+                index = new LongPointer(DeviceMemory.raw(device.upload(hostIndex, DType.I64, t)));
+                DeviceTensor compact = device.alloc(dtype, t * width);
+                CudaCalls.gatherRows(d.at(0), rowBytes, index, t, DeviceMemory.raw(compact), this.stream);
+                rows = DeviceTensor.of(compact.address(), dtype, t * width, d.device());
             } else {
+                device = null;
                 index = hostIndex;
                 BytePointer compact = own(scope, new BytePointer(Math.max(1, t * rowBytes)));
                 try (Kernels k = backend.open(0)) {
@@ -147,18 +149,6 @@ public final class Compaction implements AutoCloseable {
                 rows = HostTensor.of(compact, dtype, t * width);
             }
         }
-    }
-
-    private long deviceAlloc(long bytes) {
-        long a = CudaCalls.malloc(Math.max(1, bytes), stream);
-        ownedOnDevice.add(a);
-        return a;
-    }
-
-    private Pointer deviceCopy(Pointer host, long bytes) {
-        Pointer d = RawPointer.ofAddress(deviceAlloc(bytes), bytes);
-        CudaCalls.memcpy(d, host, bytes, stream);
-        return d;
     }
 
     /** Takes {@code p} out of the call's scope (detach drops the scope's reference, so keep one of our own). */
@@ -181,7 +171,7 @@ public final class Compaction implements AutoCloseable {
     public Tensor newCompactBuffer() {
         long n = sourceRows.length * width;
         if (rows instanceof DeviceTensor d) {
-            return DeviceTensor.of(deviceAlloc(n * dtype.byteSize()), dtype, n, d.device());
+            return DeviceTensor.of(device.alloc(dtype, n).address(), dtype, n, d.device());
         }
         try (PointerScope scope = new PointerScope()) {
             return HostTensor.of(own(scope, new BytePointer(Math.max(1, n * dtype.byteSize()))), dtype, n);
@@ -245,9 +235,8 @@ public final class Compaction implements AutoCloseable {
             for (Pointer p : owned) {
                 p.releaseReference();
             }
-            // stream-ordered: released after the gather and scatters enqueued before
-            for (long a : ownedOnDevice) {
-                CudaCalls.free(a, stream);
+            if (device != null) {
+                device.close();  // stream-ordered: released after the gather and scatters enqueued before
             }
         }
     }

@@ -103,10 +103,7 @@ final class CudaKernels implements Kernels {
         }
         long bytes = h.numel() * h.dtype().byteSize();
         HostTensor host = h.nativeStaging();
-        if (bytes > 0) {
-            CudaCalls.memcpy(host.at(0), ((DeviceTensor) staged).at(0), bytes, stream);
-        }
-        CudaCalls.synchronize(stream);
+        toHost(host.at(0), ((DeviceTensor) staged).at(0), bytes);
         h.copyBackTo(host);
     }
 
@@ -149,23 +146,24 @@ final class CudaKernels implements Kernels {
         return d;
     }
 
+    /** Waits for the stream's work, then copies {@code bytes} of device memory into host memory. */
+    private <P extends Pointer> P toHost(P host, Pointer device, long bytes) {
+        CudaCalls.memcpy(host, device, bytes, stream);
+        CudaCalls.synchronize(stream);
+        return host;
+    }
+
     @Override
     public float[] download(FloatPointer p, int n) {
-        FloatPointer h = new FloatPointer(Math.max(1, n));
-        CudaCalls.memcpy(h, p, n * 4L, stream);
-        CudaCalls.synchronize(stream);
         float[] out = new float[n];
-        h.get(out);
+        toHost(new FloatPointer(Math.max(1, n)), p, n * 4L).get(out);
         return out;
     }
 
     @Override
     public long[] download(LongPointer p, int n) {
-        LongPointer h = new LongPointer(Math.max(1, n));
-        CudaCalls.memcpy(h, p, n * 8L, stream);
-        CudaCalls.synchronize(stream);
         long[] out = new long[n];
-        h.get(out);
+        toHost(new LongPointer(Math.max(1, n)), p, n * 8L).get(out);
         return out;
     }
 

@@ -15,8 +15,6 @@ import io.github.leanpo.engine.LinearOptions;
 import io.github.leanpo.loss.LeanPoLossOracleTest.Placement;
 import io.github.leanpo.oracle.OracleConfig;
 import io.github.leanpo.oracle.OracleLinearResult;
-import io.github.leanpo.oracle.OracleObjective;
-import io.github.leanpo.oracle.OracleSmoothing;
 import io.github.leanpo.testing.Gpu;
 import io.github.leanpo.testing.RandomBatch;
 import java.util.ArrayList;
@@ -108,37 +106,20 @@ class CudaLossTest {
 
     @Test
     void fusedLinearF16EveryObjective() {
-        OracleConfig o = OracleConfig.leanpo();
-        LinearOracleTest.Problem pb = new LinearOracleTest.Problem(5, 16, 211, LinearOracleTest.lens(6, 2, 9, 5),
-                LinearOracleTest.lens(6, 2, 9, 6), DType.F16, true, 0.2);
-        LinearOracleTest.check(pb, LossConfig.leanpo().withNllWeight(0.5), o.withNllWeight(0.5), new LinearOptions(5, 40, 0),
-                BackendChoice.CUDA);
-        LinearOracleTest.check(pb, LossConfig.simpo(), o.withObjective(OracleObjective.SIMPO).withGamma(0.5)
-                .withSmoothing(OracleSmoothing.NONE, 0), null, BackendChoice.CUDA);
-        LinearOracleTest.check(pb, LossConfig.dpo().withSmoothing(Smoothing.fixed(0.1)),
-                o.withObjective(OracleObjective.DPO).withBeta(0.1).withSmoothing(OracleSmoothing.FIXED, 0.1), null, BackendChoice.CUDA);
-        LinearOracleTest.check(pb, LossConfig.sft(), o.withObjective(OracleObjective.SFT).withBeta(1.0)
-                .withSmoothing(OracleSmoothing.NONE, 0), new LinearOptions(3, 17, 0), BackendChoice.CUDA);
+        LinearOracleTest.f16EveryObjective(BackendChoice.CUDA);
     }
 
     @Test
     void fusedLinearDeviceTensorsAccumulateInPlace() {
         LinearOracleTest.Problem pb = new LinearOracleTest.Problem(6, 8, 77, new int[] {4, 6}, new int[] {5, 3}, DType.F32, true, 0.1);
         OracleLinearResult ref = pb.oracle(OracleConfig.leanpo());
-        float[] w0 = new float[pb.vocab * pb.d];
-        float[] b0 = new float[pb.vocab];
-        for (int i = 0; i < w0.length; i++) {
-            w0[i] = (float) Math.sin(i);
-        }
-        for (int i = 0; i < b0.length; i++) {
-            b0[i] = (float) Math.cos(i);
-        }
-        float[] gW = new float[w0.length];
-        float[] gB = new float[b0.length];
+        float[][] before = LinearOracleTest.earlierGradients(pb);
+        float[] gW = new float[before[0].length];
+        float[] gB = new float[before[1].length];
         float[] gH = new float[pb.rows * pb.d];
         try (Gpu gpu = new Gpu(); LeanPoLoss loss = LeanPoLoss.create(LossConfig.leanpo(), BackendChoice.CUDA, 0, new LinearOptions(4, 20, 0))) {
-            DeviceTensor dW = gpu.upload(w0);
-            DeviceTensor dB = gpu.upload(b0);
+            DeviceTensor dW = gpu.upload(before[0]);
+            DeviceTensor dB = gpu.upload(before[1]);
             DeviceTensor dH = gpu.poisoned(DType.F32, gH.length);
             LinearBatch batch = LinearBatch.of(gpu.upload(pb.h32), gpu.upload(pb.w32), gpu.upload(pb.b32), pb.d, pb.vocab,
                     gpu.upload(pb.targets), BatchLayout.fromOffsets(pb.offsets));
@@ -147,16 +128,7 @@ class CudaLossTest {
             gpu.download(dB, gB);
             gpu.download(dH, gH);
         }
-        double[] wantW = ref.gradWeight().clone();
-        for (int i = 0; i < wantW.length; i++) {
-            wantW[i] += w0[i];
-        }
-        double[] wantB = ref.gradBias().clone();
-        for (int i = 0; i < wantB.length; i++) {
-            wantB[i] += b0[i];
-        }
-        LinearOracleTest.assertGrad("accumulated grad_weight", wantW, gW, 1e-6, 1e-5);
-        LinearOracleTest.assertGrad("accumulated grad_bias", wantB, gB, 1e-6, 1e-5);
+        LinearOracleTest.assertAccumulated(ref, before, gW, gB);
         LinearOracleTest.assertGrad("grad_hidden", ref.gradHidden(), gH, 2e-5, 1e-4);
     }
 

@@ -254,20 +254,24 @@ class LinearOracleTest {
 
     @Test
     void f16AndEveryObjective() {
-        OracleConfig o = OracleConfig.leanpo();
-        Problem pb = new Problem(5, 16, 211, lens(6, 2, 9, 5), lens(6, 2, 9, 6), DType.F16, true, 0.2);
-        check(pb, LossConfig.leanpo().withNllWeight(0.5), o.withNllWeight(0.5), new LinearOptions(5, 40, 0));
-        check(pb, LossConfig.simpo(), o.withObjective(OracleObjective.SIMPO).withGamma(0.5).withSmoothing(OracleSmoothing.NONE, 0), null);
-        check(pb, LossConfig.dpo().withSmoothing(Smoothing.fixed(0.1)),
-                o.withObjective(OracleObjective.DPO).withBeta(0.1).withSmoothing(OracleSmoothing.FIXED, 0.1), null);
-        check(pb, LossConfig.sft(), o.withObjective(OracleObjective.SFT).withBeta(1.0).withSmoothing(OracleSmoothing.NONE, 0),
-                new LinearOptions(3, 17, 0));
+        f16EveryObjective(BackendChoice.CPU);
     }
 
-    @Test
-    void accumulatesIntoExistingBuffers() {
-        Problem pb = new Problem(6, 8, 77, new int[] {4, 6}, new int[] {5, 3}, DType.F32, true, 0.1);
-        OracleLinearResult ref = pb.oracle(OracleConfig.leanpo());
+    /** f16 inputs under LeanPO with NLL, SimPO, cDPO and SFT, two passes and one, on the given backend. */
+    static void f16EveryObjective(BackendChoice on) {
+        OracleConfig o = OracleConfig.leanpo();
+        Problem pb = new Problem(5, 16, 211, lens(6, 2, 9, 5), lens(6, 2, 9, 6), DType.F16, true, 0.2);
+        check(pb, LossConfig.leanpo().withNllWeight(0.5), o.withNllWeight(0.5), new LinearOptions(5, 40, 0), on);
+        check(pb, LossConfig.simpo(), o.withObjective(OracleObjective.SIMPO).withGamma(0.5).withSmoothing(OracleSmoothing.NONE, 0), null,
+                on);
+        check(pb, LossConfig.dpo().withSmoothing(Smoothing.fixed(0.1)),
+                o.withObjective(OracleObjective.DPO).withBeta(0.1).withSmoothing(OracleSmoothing.FIXED, 0.1), null, on);
+        check(pb, LossConfig.sft(), o.withObjective(OracleObjective.SFT).withBeta(1.0).withSmoothing(OracleSmoothing.NONE, 0),
+                new LinearOptions(3, 17, 0), on);
+    }
+
+    /** Gradient buffers that already hold something, as after an earlier micro-batch: {grad_weight, grad_bias}. */
+    static float[][] earlierGradients(Problem pb) {
         float[] gW = new float[pb.vocab * pb.d];
         float[] gB = new float[pb.vocab];
         for (int i = 0; i < gW.length; i++) {
@@ -276,21 +280,33 @@ class LinearOracleTest {
         for (int i = 0; i < gB.length; i++) {
             gB[i] = (float) Math.cos(i);
         }
-        float[] w0 = gW.clone();
-        float[] b0 = gB.clone();
-        try (LeanPoLoss loss = LeanPoLoss.create(LossConfig.leanpo(), BackendChoice.CPU, 0, new LinearOptions(4, 20, 0))) {
-            loss.forwardBackward(pb.batch(), new LinearGrads(null, HostTensor.of(gW), HostTensor.of(gB), true));
-        }
+        return new float[][] {gW, gB};
+    }
+
+    /** grad_weight and grad_bias hold what they held before ({@code before}) plus this batch's gradients. */
+    static void assertAccumulated(OracleLinearResult ref, float[][] before, float[] gW, float[] gB) {
         double[] wantW = ref.gradWeight().clone();
         for (int i = 0; i < wantW.length; i++) {
-            wantW[i] += w0[i];
+            wantW[i] += before[0][i];
         }
         double[] wantB = ref.gradBias().clone();
         for (int i = 0; i < wantB.length; i++) {
-            wantB[i] += b0[i];
+            wantB[i] += before[1][i];
         }
         assertGrad("accumulated grad_weight", wantW, gW, 1e-6, 1e-5);
         assertGrad("accumulated grad_bias", wantB, gB, 1e-6, 1e-5);
+    }
+
+    @Test
+    void accumulatesIntoExistingBuffers() {
+        Problem pb = new Problem(6, 8, 77, new int[] {4, 6}, new int[] {5, 3}, DType.F32, true, 0.1);
+        float[][] before = earlierGradients(pb);
+        float[] gW = before[0].clone();
+        float[] gB = before[1].clone();
+        try (LeanPoLoss loss = LeanPoLoss.create(LossConfig.leanpo(), BackendChoice.CPU, 0, new LinearOptions(4, 20, 0))) {
+            loss.forwardBackward(pb.batch(), new LinearGrads(null, HostTensor.of(gW), HostTensor.of(gB), true));
+        }
+        assertAccumulated(pb.oracle(OracleConfig.leanpo()), before, gW, gB);
     }
 
     @Test

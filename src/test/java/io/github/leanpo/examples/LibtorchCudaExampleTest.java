@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * same loss written in libtorch ops (materialised logits, log_softmax, autograd) on the CPU.
  */
 @Tag("gpu")
-class LibtorchCudaExample {
+class LibtorchCudaExampleTest {
 
     /** A view of a contiguous libtorch CUDA tensor, borrowed for the call. */
     static DeviceTensor view(Tensor t, DType dtype) {
