@@ -93,7 +93,8 @@ final class PairState {
         double total = 0;
         for (int p = 0; p < pl.length; p++) {
             if (!Float.isFinite(pl[p])) {
-                throw new IllegalArgumentException("pair " + p + " has a non-finite loss (" + pl[p] + "); check its ref_sum values");
+                throw new IllegalArgumentException("pair " + p + " has a non-finite loss (" + pl[p] + "): its log-probabilities or "
+                        + "reference sums are out of range (logits near the float limit overflow the log-sum-exp); " + hint);
             }
             total += pl[p];
         }

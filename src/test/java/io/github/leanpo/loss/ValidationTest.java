@@ -205,10 +205,16 @@ class ValidationTest {
     }
 
     @Test
-    void cudaBackendUnavailableIsClear() {
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> LeanPoLoss.create(LossConfig.leanpo(), BackendChoice.CUDA, 0));
-        assertTrue(e.getMessage().contains("CUDA"), e.getMessage());
+    void logitsNearTheFloatLimitAreAnErrorNotAnInfiniteLoss() {
+        // finite, but the log-sum-exp of a row holding ±3e38 overflows: the pair's loss would be infinite
+        float[] x = logits(7);
+        x[3 * V + 1] = 3e38f;
+        x[3 * V + 2] = -3e38f;
+        try (LeanPoLoss loss = LeanPoLoss.create(LossConfig.leanpo(), BackendChoice.CPU, 0)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> loss.forward(LogitsBatch.of(x, V, targets(), OFFSETS)));
+            assertTrue(e.getMessage().contains("non-finite loss") && e.getMessage().contains("float limit"), e.getMessage());
+        }
     }
 
     @Test
