@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Configures and builds libleanpo with CMake; called by Maven (generate-resources).
-#   usage: cmake/build-native.sh OUTPUT_DIR [auto|on|off]
+#   usage: cmake/build-native.sh OUTPUT_DIR [auto|on|off] [TARGET]
+# TARGET: "all" (default: the library and the test-only programs the tests run) or "leanpo" (the library
+# alone, what the CLI jar needs; the launcher builds that).
 # Stops with a message naming what to install when a prerequisite is missing.
 set -euo pipefail
 out=${1:?usage: build-native.sh OUTPUT_DIR [auto|on|off]}
 cuda=$(printf '%s' "${2:-auto}" | tr '[:lower:]' '[:upper:]')
+target=${3:-all}
 here=$(cd "$(dirname "$0")" && pwd)
 
 missing() {
@@ -38,4 +41,4 @@ fi
 cmake -S "$here" -B "$out" "${gen[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DLEANPO_CUDA="$cuda" -DCMAKE_BUILD_TYPE=Release >"$out/configure.log" 2>&1 \
   || { cat "$out/configure.log" >&2; echo "leanpo build: CMake configuration failed (log above)" >&2; exit 1; }
 grep -E 'leanpo:|CUDA compiler' "$out/configure.log" || true
-cmake --build "$out" --parallel "$(nproc 2>/dev/null || echo 2)"
+cmake --build "$out" --target "$target" --parallel "$(nproc 2>/dev/null || echo 2)"
