@@ -83,20 +83,11 @@ template <class T>
 T __shfl_xor_sync(unsigned, T v, int lane_mask) {
     return ::leanpo::emu::from_bits<T>(::leanpo::emu::warp_exchange(::leanpo::emu::to_bits(v), ::leanpo::emu::lane_id() ^ lane_mask));
 }
-template <class T>
-T __shfl_sync(unsigned, T v, int src_lane) {
-    return ::leanpo::emu::from_bits<T>(::leanpo::emu::warp_exchange(::leanpo::emu::to_bits(v), src_lane & 31));
-}
 
 // Fibers share one OS thread and switch only at barriers, so a plain read-modify-write is atomic here.
 inline unsigned long long atomicMin(unsigned long long* p, unsigned long long v) {
     const unsigned long long old = *p;
     if (v < old) *p = v;
-    return old;
-}
-inline float atomicAdd(float* p, float v) {
-    const float old = *p;
-    *p = old + v;
     return old;
 }
 
@@ -115,13 +106,8 @@ T __ldg(const T* p) {
     return *p;
 }
 template <class T>
-T __ldcs(const T* p) {
-    return *p;
-}
-template <class T>
 void __stcs(T* p, T v) {
     *p = v;
 }
-inline float __fdividef(float a, float b) { return a / b; }
 
 #endif

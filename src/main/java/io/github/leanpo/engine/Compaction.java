@@ -44,14 +44,9 @@ public final class Compaction implements AutoCloseable {
      * @param chosenRow   batch row of each pair's chosen sequence
      * @param rejectedRow batch row of each pair's rejected sequence; -1 when there is none (SFT only)
      * @param allowEmptyRejected true for SFT, where the rejected response takes no part
+     * @param stream      the CUDA stream (address, 0 = default) device rows are gathered and scattered on
      * @throws IllegalArgumentException naming the pair or batch row at fault
      */
-    public static Compaction of(Backend backend, Tensor src, long batch, long seqLen, long width, HostTensor labels,
-                                int[] chosenRow, int[] rejectedRow, long ignoreIndex, boolean allowEmptyRejected) {
-        return of(backend, src, batch, seqLen, width, labels, chosenRow, rejectedRow, ignoreIndex, allowEmptyRejected, 0);
-    }
-
-    /** @param stream the CUDA stream (address, 0 = default) device rows are gathered and scattered on */
     public static Compaction of(Backend backend, Tensor src, long batch, long seqLen, long width, HostTensor labels,
                                 int[] chosenRow, int[] rejectedRow, long ignoreIndex, boolean allowEmptyRejected, long stream) {
         return new Compaction(backend, src, batch, seqLen, width, labels, chosenRow, rejectedRow, ignoreIndex, allowEmptyRejected,

@@ -10,8 +10,4 @@ package io.github.leanpo.engine;
  */
 record DeviceErrors(long nonFiniteRow, long badTargetRow, long emptySequence) {
     static final DeviceErrors NONE = new DeviceErrors(-1, -1, -1);
-
-    boolean any() {
-        return nonFiniteRow >= 0 || badTargetRow >= 0 || emptySequence >= 0;
-    }
 }
