@@ -2,9 +2,6 @@ package io.github.leanpo.engine;
 
 import io.github.leanpo.nativelib.CudaCalls;
 import io.github.leanpo.nativelib.DeviceGemm;
-import io.github.leanpo.nativelib.RawPointer;
-import java.util.ArrayList;
-import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -12,8 +9,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.ShortPointer;
 
 /**
- * One call on a GPU: device memory allocated on the call's stream (stream-ordered, freed on the same
- * stream at {@link #close()}), the kernels of leanpo.h's CUDA section and cuBLAS. Nothing waits until
+ * One call on a GPU: device memory allocated on the call's stream (a {@link DeviceMemory}: stream-ordered,
+ * freed on the same stream at {@link #close()}), the kernels of leanpo.h's CUDA section and cuBLAS. Nothing waits until
  * {@link #finish()}, {@link #download} or {@link #copyBack}. Data errors go to the call's status block on
  * the device; pass-2 kernels read it and write nothing once one is recorded.
  *
@@ -29,7 +26,8 @@ final class CudaKernels implements Kernels {
     private final Pointer stream;
     private final int previousDevice;
     private final PointerScope hostScope = new PointerScope();
-    private final List<Long> allocations = new ArrayList<>();
+    /** The call's device memory: stream-ordered, released on the call's stream at close. */
+    private final DeviceMemory memory;
     private LongPointer status;
     private Pointer ones;
     private DType onesType;
@@ -40,6 +38,7 @@ final class CudaKernels implements Kernels {
         this.device = device;
         this.gemm = gemm;
         this.stream = CudaCalls.stream(stream);
+        this.memory = new DeviceMemory(stream);
         this.previousDevice = CudaCalls.device();
         if (previousDevice != device) {
             CudaCalls.setDevice(device);
@@ -49,20 +48,14 @@ final class CudaKernels implements Kernels {
     /** The status block, made on first use (validation runs before any device work). */
     private LongPointer status() {
         if (status == null) {
-            status = new LongPointer(RawPointer.ofAddress(alloc(CudaCalls.STATUS_WORDS * 8L), CudaCalls.STATUS_WORDS * 8L));
+            status = new LongPointer(device(CudaCalls.STATUS_WORDS * 8L));
             CudaCalls.memset(status, 0xFF, CudaCalls.STATUS_WORDS * 8L, stream);
         }
         return status;
     }
 
-    private long alloc(long bytes) {
-        long a = CudaCalls.malloc(Math.max(bytes, 1), stream);
-        allocations.add(a);
-        return a;
-    }
-
     private Pointer device(long bytes) {
-        return RawPointer.ofAddress(alloc(bytes), bytes);
+        return memory.allocBytes(bytes);
     }
 
     @Override
@@ -79,11 +72,11 @@ final class CudaKernels implements Kernels {
         }
         HostTensor h = (HostTensor) t;
         long bytes = h.numel() * h.dtype().byteSize();
-        long a = alloc(bytes);
+        DeviceTensor d = memory.alloc(h.dtype(), h.numel());
         if (copyIn && bytes > 0) {
-            CudaCalls.memcpy(RawPointer.ofAddress(a, bytes), h.nativeView().at(0), bytes, stream);
+            CudaCalls.memcpy(d.at(0), h.nativeView().at(0), bytes, stream);  // enqueued, no wait
         }
-        return DeviceTensor.of(a, h.dtype(), h.numel());
+        return d;
     }
 
     @Override
@@ -306,11 +299,7 @@ final class CudaKernels implements Kernels {
         }
         closed = true;
         try {
-            // Stream-ordered: each block is released after the work enqueued before it on this stream.
-            for (long a : allocations) {
-                CudaCalls.free(a, stream);
-            }
-            allocations.clear();
+            memory.close();  // stream-ordered: each block is released after the work enqueued before it
         } finally {
             hostScope.close();
             if (previousDevice != device) {

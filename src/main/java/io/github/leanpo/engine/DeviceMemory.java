@@ -24,9 +24,14 @@ public final class DeviceMemory implements AutoCloseable {
 
     /** {@code n} elements of {@code dtype}, uninitialised. */
     public DeviceTensor alloc(DType dtype, long n) {
-        long a = CudaCalls.malloc(Math.max(1, n * dtype.byteSize()), stream);
+        return DeviceTensor.of(allocBytes(n * dtype.byteSize()).address(), dtype, n);
+    }
+
+    /** {@code bytes} bytes, uninitialised, as a raw pointer. */
+    public Pointer allocBytes(long bytes) {
+        long a = CudaCalls.malloc(Math.max(1, bytes), stream);
         owned.add(a);
-        return DeviceTensor.of(a, dtype, n);
+        return RawPointer.ofAddress(a, bytes);
     }
 
     /** {@code n} elements of {@code dtype} holding a copy of the host memory at {@code host} (from its current element). */
