@@ -80,8 +80,7 @@ public final class LinearEngine {
 
     /** A raw pointer {@code bytes} past p's current element. */
     private static Pointer plus(Pointer p, long bytes) {
-        long elem = p instanceof FloatPointer ? 4 : 1;
-        return RawPointer.ofAddress(p.address() + p.position() * elem + bytes, 0);
+        return RawPointer.ofAddress(RawPointer.exact(p).address() + bytes, 0);
     }
 
     /** The state of one call: inputs where the kernels can reach them, scratch buffers and gradient accumulators. */
