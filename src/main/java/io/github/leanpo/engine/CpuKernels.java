@@ -21,6 +21,7 @@ final class CpuKernels implements Kernels {
     private final int blasThreads;
     private final PointerScope scope = new PointerScope();
     private FloatPointer ones;
+    private float[] fillValues;
 
     CpuKernels(int blasThreads) {
         this.blasThreads = blasThreads;
@@ -112,9 +113,12 @@ final class CpuKernels implements Kernels {
 
     @Override
     public void fill(FloatPointer p, float value, long n) {
-        float[] v = new float[(int) n];
-        Arrays.fill(v, value);
-        new FloatPointer(p).put(v, 0, (int) n);
+        // once per call, not per chunk: the engines fill the running maxima with the same value for every chunk
+        if (fillValues == null || fillValues.length < n || Float.floatToRawIntBits(fillValues[0]) != Float.floatToRawIntBits(value)) {
+            fillValues = new float[(int) Math.max(1, n)];
+            Arrays.fill(fillValues, value);
+        }
+        new FloatPointer(p).put(fillValues, 0, (int) n);
     }
 
     @Override
