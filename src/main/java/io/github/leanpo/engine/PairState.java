@@ -1,5 +1,6 @@
 package io.github.leanpo.engine;
 
+import java.util.Arrays;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 
@@ -19,6 +20,8 @@ final class PairState {
     final FloatPointer lse;
     final FloatPointer logp;
     final FloatPointer weight;
+    /** seqSum | seqMean | pairLoss | rewardChosen | rewardRejected | pairEpsilon, the views below. */
+    final FloatPointer results;
     final FloatPointer seqSum;
     final FloatPointer seqMean;
     final LongPointer seqTokens;
@@ -42,14 +45,16 @@ final class PairState {
         lse = k.floats(rows);
         logp = k.floats(rows);
         weight = k.floats(rows);
-        seqSum = k.floats(seqs);
-        seqMean = k.floats(seqs);
+        // the outputs the result reads lie in one block, so a GPU call copies them back in one piece
+        results = k.floats(2L * seqs + 4L * pairs);
+        seqSum = at(results, 0);
+        seqMean = at(results, seqs);
+        pairLoss = at(results, 2L * seqs);
+        rewardChosen = at(results, 2L * seqs + pairs);
+        rewardRejected = at(results, 2L * seqs + 2L * pairs);
+        pairEpsilon = at(results, 2L * seqs + 3L * pairs);
         seqTokens = k.longs(seqs);
         seqCoef = k.floats(seqs);
-        pairLoss = k.floats(pairs);
-        rewardChosen = k.floats(pairs);
-        rewardRejected = k.floats(pairs);
-        pairEpsilon = k.floats(pairs);
         if (checked.refSum() != null) {
             refSum = k.upload(checked.refSum());
         } else if (checked.deviceRefSum() != null) {
@@ -89,7 +94,8 @@ final class PairState {
         if (e.nonFiniteRow() >= 0) {
             throw nonFinite(e.nonFiniteRow(), hint);
         }
-        float[] pl = k.download(pairLoss, pairs);
+        float[] all = k.download(results, 2 * seqs + 4 * pairs);
+        float[] pl = Arrays.copyOfRange(all, 2 * seqs, 2 * seqs + pairs);
         double total = 0;
         for (int p = 0; p < pl.length; p++) {
             if (!Float.isFinite(pl[p])) {
@@ -98,9 +104,10 @@ final class PairState {
             }
             total += pl[p];
         }
-        return new EngineResult(total / normalizer, normalizer, k.download(seqMean, seqs), k.download(seqSum, seqs),
-                k.download(seqTokens, seqs), pl, k.download(rewardChosen, pairs), k.download(rewardRejected, pairs),
-                k.download(pairEpsilon, pairs));
+        int r = 2 * seqs + pairs;
+        return new EngineResult(total / normalizer, normalizer, Arrays.copyOfRange(all, seqs, 2 * seqs), Arrays.copyOfRange(all, 0, seqs),
+                k.download(seqTokens, seqs), pl, Arrays.copyOfRange(all, r, r + pairs), Arrays.copyOfRange(all, r + pairs, r + 2 * pairs),
+                Arrays.copyOfRange(all, r + 2 * pairs, r + 3 * pairs));
     }
 
     /** The error for a non-finite logit in row {@code row}, naming its pair and side. */
